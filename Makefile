@@ -1,0 +1,56 @@
+# Narrative classifier: `make help` lists the verbs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+EXP ?= baseline
+CORPORA ?=
+IN ?= examples/articles.jsonl
+OUT ?= output/example_scores.jsonl
+MODEL ?= models:/narrative-classifier@champion
+PORT ?= 5000
+export MLFLOW_DISABLE_TELEMETRY := true
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help all setup data train promote predict example ui test test-slow clean
+
+help: ## List the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+all: setup data train promote example ## Set up, build the data, train, register, promote and score the examples
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	$(VENV)/bin/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(VENV)/.installed ## Create .venv and install the pinned dependencies
+
+data: setup ## Build the training table (CORPORA=dir to read the corpora elsewhere)
+	$(PY) -m data.build $(if $(CORPORA),--corpora $(CORPORA))
+
+train: setup ## Train EXP (default baseline), log it to MLflow, register it as candidate
+	@test -f build/paragraphs.parquet || $(MAKE) data
+	$(PY) -m training.train --exp $(EXP)
+
+promote: setup ## Give the candidate the champion alias if it beats the champion
+	$(PY) -m training.promote
+
+predict example: setup ## Score IN (default: the example articles) into OUT with MODEL
+	$(PY) -m classifier.predict $(IN) -o $(OUT) --model $(MODEL)
+
+ui: setup ## Open the MLflow UI on the project's store (http://127.0.0.1:$(PORT))
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(VENV)/bin/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} --host 127.0.0.1 --port $(PORT) --workers 1
+
+test: setup ## Run the fast offline tests
+	$(PY) -m pytest -q -m "not slow"
+
+test-slow: setup ## Run the slow tests (real corpora, full training)
+	$(PY) -m pytest -q -m slow
+
+clean: ## Remove the built table and outputs (keeps .venv and the MLflow store)
+	rm -rf build output

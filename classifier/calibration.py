@@ -1,0 +1,73 @@
+"""Calibrate a fitted model's probabilities on held-out data, one calibrator per target."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+
+from classifier.models.targets import as_target_matrix
+
+_EPS = 1e-6
+
+
+class Calibrated(BaseEstimator):
+    """Wrap a fitted estimator; ``fit`` learns, on held-out data, a map from its scores to probabilities.
+
+    ``method="sigmoid"`` (Platt scaling on the logit of the score) is the default: it needs few
+    positives. ``"isotonic"`` is available for large held-out sets. A target with one class in the
+    held-out data keeps the estimator's score unchanged.
+    """
+
+    def __init__(self, estimator=None, method: str = "sigmoid"):
+        self.estimator = estimator
+        self.method = method
+
+    @property
+    def targets(self) -> Sequence[str]:
+        return self.estimator.targets
+
+    @property
+    def kind(self) -> str:
+        return self.estimator.kind
+
+    def fit(self, texts: Sequence[str], Y) -> "Calibrated":
+        if self.method not in ("sigmoid", "isotonic"):
+            raise ValueError(f"method must be 'sigmoid' or 'isotonic', not {self.method!r}")
+        Y = as_target_matrix(Y, len(self.targets))
+        scores = self.estimator.predict_proba(texts)
+        self.calibrators_ = []
+        for column in range(Y.shape[1]):
+            known = ~np.isnan(Y[:, column])
+            y = Y[known, column].astype(int)
+            if len(np.unique(y)) < 2:
+                self.calibrators_.append(None)
+                continue
+            if self.method == "sigmoid":
+                calibrator = LogisticRegression(C=1e4).fit(_logit(scores[known, column])[:, None], y)
+            else:
+                calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores[known, column], y)
+            self.calibrators_.append(calibrator)
+        return self
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return self.calibrate(self.estimator.predict_proba(texts))
+
+    def calibrate(self, scores: np.ndarray) -> np.ndarray:
+        out = np.array(scores, dtype=np.float64, copy=True)
+        for column, calibrator in enumerate(self.calibrators_):
+            if calibrator is None:
+                continue
+            if isinstance(calibrator, LogisticRegression):
+                out[:, column] = calibrator.predict_proba(_logit(scores[:, column])[:, None])[:, 1]
+            else:
+                out[:, column] = calibrator.predict(scores[:, column])
+        return out
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), _EPS, 1 - _EPS)
+    return np.log(p / (1 - p))

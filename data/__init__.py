@@ -1,0 +1,1 @@
+"""Corpus loaders, label mapping, grouped splits and the build of the training table."""

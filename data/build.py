@@ -1,0 +1,215 @@
+"""Build the training table: corpora -> paragraphs with mapped labels -> grouped splits -> Parquet.
+
+    python -m data.build [--corpora DIR] [--out build/] [--sample] [--strict] [--update-card]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import pandas as pd
+
+from classifier.labels import LABELS, REPORTED_COLUMNS
+from classifier.text import normalise
+from data import sample
+from data.corpora import CORPORA, REPO_ROOT, corpora_root
+from data.gold import STANCE_COLUMNS, AnnotationMismatch, apply_annotations, read_annotations
+from data.sources import CorpusMissing, Row, euvsdisinfo, pan2024, semeval2023, semeval2025
+from data.split import SPLITS, assign_split
+
+DEFAULT_OUT = REPO_ROOT / "build"
+TABLE_NAME = "paragraphs.parquet"
+LOADERS: dict[str, Callable[[Path], Iterator[Row]]] = {
+    semeval2023.NAME: semeval2023.load,
+    semeval2025.NAME: semeval2025.load,
+    euvsdisinfo.NAME: euvsdisinfo.load,
+    pan2024.NAME: pan2024.load,
+}
+SPLIT_PRIORITY = {"test": 0, "dev": 1, "train": 2}
+COLUMNS = ["uid", "source", "lang", "doc_id", "group", "index", "start", "end", "origin", "split", "weak", "text", *LABELS, *REPORTED_COLUMNS]
+TABLE_COLUMNS = [*COLUMNS, "gold", *STANCE_COLUMNS]
+
+
+def collect(root: Path) -> tuple[list[Row], dict[str, str]]:
+    """Rows of every corpus found under ``root``, and a message per corpus that is missing."""
+    rows: list[Row] = []
+    missing: dict[str, str] = {}
+    for name, load in LOADERS.items():
+        try:
+            rows.extend(load(root))
+        except CorpusMissing as error:
+            missing[name] = str(error)
+    return rows, missing
+
+
+def to_frame(rows: Iterable[Row]) -> pd.DataFrame:
+    records = []
+    for row in rows:
+        record = asdict(row)
+        labels, reported = record.pop("labels"), record.pop("reported")
+        for label in LABELS:
+            record[label] = labels.get(label)
+            record[label + "_reported"] = reported.get(label)
+        record["uid"] = f"{row.source}:{row.doc_id}:{row.index}"
+        record["split"] = sample.split_of(row.doc_id) if row.source == sample.NAME else assign_split(row.source, row.group)
+        records.append(record)
+    frame = pd.DataFrame.from_records(records, columns=COLUMNS)
+    for column in (*LABELS, *REPORTED_COLUMNS):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    return frame
+
+
+def deduplicate(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Keep one row per near-exact text (same ``normalise`` key).
+
+    A gold (annotated) copy wins; otherwise the copy kept is in the split that is evaluated first (test,
+    then dev, then train), so no text is both trained on and evaluated on; among copies in one split, a
+    strongly labelled row wins over a weak one, then the first in corpus order.
+    """
+    key = frame["text"].map(normalise)
+    keep = key.str.len() > 0
+    ranked = frame.assign(
+        _key=key,
+        _gold=(~frame["gold"]).astype(int),
+        _split=frame["split"].map(SPLIT_PRIORITY),
+        _weak=frame["weak"].astype(int),
+        _order=range(len(frame)),
+    )[keep]
+    ranked = ranked.sort_values(["_key", "_gold", "_split", "_weak", "_order"], kind="stable")
+    first = ~ranked["_key"].duplicated()
+    kept = ranked[first].sort_values("_order")
+    dropped = ranked[~first]
+    cross_split = dropped["split"].ne(kept.set_index("_key").loc[dropped["_key"], "split"].to_numpy())
+    stats = {
+        "empty": int((~keep).sum()),
+        "duplicate_within_split": int((~cross_split).sum()),
+        "duplicate_across_splits": int(cross_split.sum()),
+    }
+    return kept[TABLE_COLUMNS].reset_index(drop=True), stats
+
+
+def table_hash(frame: pd.DataFrame) -> str:
+    """Content hash of the table: the same rows and values give the same hash on any machine."""
+    digest = hashlib.sha256()
+    digest.update(",".join(frame.columns).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per source and split: paragraphs, articles, and positives / negatives per label."""
+    rows = []
+    for (source, split), part in frame.groupby(["source", "split"], sort=True):
+        row = {"source": source, "split": split, "paragraphs": len(part), "articles": part["group"].nunique()}
+        for label in LABELS:
+            row[f"{label}=1"] = int((part[label] == 1).sum())
+            row[f"{label}=0"] = int((part[label] == 0).sum())
+        for column in REPORTED_COLUMNS:
+            row[f"{column}=1"] = int((part[column] == 1).sum())
+        row["gold"] = int(part["gold"].sum())
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["split"] = pd.Categorical(table["split"], SPLITS, ordered=True)
+    return table.sort_values(["source", "split"]).reset_index(drop=True)
+
+
+def markdown(table: pd.DataFrame) -> str:
+    columns = list(table.columns)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for _, row in table.iterrows():
+        lines.append("| " + " | ".join(f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def build(root: Path, *, use_sample: bool = False, strict: bool = False) -> tuple[pd.DataFrame, dict]:
+    if use_sample:
+        rows, missing = sample.load(), {}
+    else:
+        rows, missing = collect(root)
+        if missing and strict:
+            raise CorpusMissing(_missing_message(root, missing))
+        if missing:
+            print(_missing_message(root, missing), file=sys.stderr)
+        if not rows:
+            print("No corpus found: building the project's own sample instead (never used to report accuracy).", file=sys.stderr)
+            rows = sample.load()
+    frame = to_frame(rows)
+    annotations = read_annotations()
+    skipped = ~annotations["source"].isin(frame["source"].unique())
+    if skipped.any():
+        print(f"{int(skipped.sum())} annotations skipped: their corpus is missing.", file=sys.stderr)
+    frame = apply_annotations(frame, annotations[~skipped])
+    frame, dropped = deduplicate(frame)
+    meta = {
+        "hash": table_hash(frame),
+        "rows": len(frame),
+        "corpora": str(root),
+        "sources": sorted(frame["source"].unique()),
+        "missing": sorted(missing),
+        "dropped": dropped,
+        "gold": int(frame["gold"].sum()),
+    }
+    return frame, meta
+
+
+def _missing_message(root: Path, missing: dict[str, str]) -> str:
+    lines = [f"Corpora missing under {root} (set --corpora or $NARRATIVE_CORPORA):"]
+    for corpus in CORPORA:
+        if corpus.name in missing:
+            lines.append(f"  - {corpus.title}: {missing[corpus.name]}\n    obtain: {corpus.obtain}")
+    return "\n".join(lines)
+
+
+def write(frame: pd.DataFrame, meta: dict, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / TABLE_NAME
+    frame.to_parquet(path, index=False)
+    (out / "paragraphs.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return path
+
+
+def update_card(card: Path, table_md: str, meta: dict) -> None:
+    begin, end = "<!-- counts:begin -->", "<!-- counts:end -->"
+    text = card.read_text()
+    if begin not in text or end not in text:
+        raise ValueError(f"{card} has no {begin} ... {end} block")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    body = f"{begin}\nTable hash `{meta['hash']}`, {meta['rows']:,} paragraphs.\n\n{table_md}\n{end}"
+    card.write_text(head + body + tail)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpora", help="corpora directory (default: $NARRATIVE_CORPORA or ../shared/data)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: build/)")
+    parser.add_argument("--sample", action="store_true", help="build the project's own sample, not the corpora")
+    parser.add_argument("--strict", action="store_true", help="fail when any corpus is missing")
+    parser.add_argument("--update-card", action="store_true", help="write the counts into data/README.md")
+    args = parser.parse_args(argv)
+
+    root = corpora_root(args.corpora)
+    try:
+        frame, meta = build(root, use_sample=args.sample, strict=args.strict)
+    except (CorpusMissing, AnnotationMismatch) as error:
+        print(error, file=sys.stderr)
+        return 2
+    path = write(frame, meta, args.out)
+    table_md = markdown(counts(frame))
+    print(f"Training table: {path} ({meta['rows']:,} paragraphs, hash {meta['hash']})")
+    print(f"Dropped: {meta['dropped']}")
+    print(table_md)
+    if args.update_card:
+        update_card(REPO_ROOT / "data" / "README.md", table_md, meta)
+        print("Counts written to data/README.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Typed, frozen experiment configs, loaded strictly from ``experiments/<name>.yaml``.
+
+Unknown keys and wrong types are errors. Write YAML floats with a dot (``2.0e-5``): PyYAML reads
+``2e-5`` as a string, which this loader rejects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from classifier.models.registry import model_defaults
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+EXPERIMENTS_DIR = REPO_ROOT / "experiments"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    table: str = "build/paragraphs.parquet"
+    gold: str = "build/gold.parquet"
+    sources: tuple[str, ...] = ()  # empty: every source in the table
+    languages: tuple[str, ...] = ()  # empty: every language
+    weak_weight: float = 0.5  # sample weight of weakly labelled rows (article-level or untagged labels)
+    use_gold_train: bool = True  # train on the gold train split, its stances overriding mapped labels
+    reported: bool = False  # also train the *_reported outputs
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    kind: str = "tfidf_logreg"
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    name: str
+    description: str = ""
+    seed: int = 0
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    calibration: str = "sigmoid"  # "sigmoid", "isotonic" or "none"
+    min_precision: float = 0.0  # threshold rule: best dev F1 among thresholds with at least this precision
+    register: bool = True
+
+
+def load_config(name_or_path: str) -> ExperimentConfig:
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = EXPERIMENTS_DIR / f"{name_or_path}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.yaml")))
+        raise ConfigError(f"no experiment {name_or_path!r} ({path}); known: {known}")
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    raw.setdefault("name", path.stem)
+    if raw["name"] != path.stem:
+        raise ConfigError(f"{path}: name {raw['name']!r} must match the file name {path.stem!r}")
+    return parse_config(raw, where=str(path))
+
+
+def parse_config(raw: dict, where: str = "config") -> ExperimentConfig:
+    config = _build(ExperimentConfig, raw, where)
+    _check_choice(config.calibration, ("sigmoid", "isotonic", "none"), f"{where}: calibration")
+    if not 0.0 <= config.min_precision < 1.0:
+        raise ConfigError(f"{where}: min_precision must be in [0, 1)")
+    if config.data.weak_weight < 0:
+        raise ConfigError(f"{where}: data.weak_weight must be >= 0")
+    try:
+        defaults = model_defaults(config.model.kind)
+    except ValueError as error:
+        raise ConfigError(f"{where}: model.kind: {error}") from None
+    for key, value in config.model.params.items():
+        if key not in defaults:
+            raise ConfigError(f"{where}: model.params: unknown key {key!r} for {config.model.kind}; known: {sorted(defaults)}")
+        _check_param(key, value, defaults[key], where)
+    return config
+
+
+def _build(cls, raw, where: str):
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a mapping for {cls.__name__}, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(raw) - names
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(names)}")
+    values = {key: _coerce(hints[key], value, f"{where}: {key}") for key, value in raw.items()}
+    try:
+        return cls(**values)
+    except TypeError as error:
+        raise ConfigError(f"{where}: {error}") from None
+
+
+def _coerce(hint, value, where: str):
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where)
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+        return tuple(value)
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return dict(value)
+    if origin in (typing.Union, types.UnionType):
+        allowed = typing.get_args(hint)
+        if value is None and type(None) in allowed:
+            return None
+        hint = next(a for a in allowed if a is not type(None))
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (str, int, float, bool) and (type(value) is not hint):
+        raise ConfigError(f"{where}: expected {hint.__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _check_param(key: str, value, default, where: str) -> None:
+    if default is None or isinstance(default, (list, tuple)):
+        return
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return
+    if type(value) is not type(default):
+        raise ConfigError(f"{where}: model.params.{key}: expected {type(default).__name__}, got {type(value).__name__} {value!r}")
+
+
+def _check_choice(value: str, choices: tuple[str, ...], where: str) -> None:
+    if value not in choices:
+        raise ConfigError(f"{where}: {value!r} is not one of {choices}")
+
+
+def flat_params(config: ExperimentConfig) -> dict[str, str]:
+    """The config as flat ``section.key`` strings, for MLflow params."""
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, value) -> None:
+        if dataclasses.is_dataclass(value):
+            for f in dataclasses.fields(value):
+                walk(f"{prefix}{f.name}.", getattr(value, f.name))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}{key}.", item)
+        else:
+            flat[prefix.rstrip(".")] = ",".join(value) if isinstance(value, tuple) else str(value)
+
+    walk("", config)
+    return flat

@@ -1,0 +1,65 @@
+"""Read the training table for an experiment: filter, split, targets and weights."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from classifier.labels import LABELS, REPORTED_COLUMNS
+from training.config import REPO_ROOT, DataConfig
+
+
+@dataclass
+class Splits:
+    train: pd.DataFrame
+    dev: pd.DataFrame
+    test: pd.DataFrame
+    path: Path
+    table_hash: str
+    columns: tuple[str, ...]
+
+    @property
+    def gold_test(self) -> pd.DataFrame:
+        return self.test[self.test["gold"]]
+
+    @property
+    def gold_dev(self) -> pd.DataFrame:
+        return self.dev[self.dev["gold"]]
+
+
+def table_path(config: DataConfig) -> Path:
+    path = Path(config.table)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def output_columns(config: DataConfig) -> tuple[str, ...]:
+    return (*LABELS, *REPORTED_COLUMNS) if config.reported else LABELS
+
+
+def load_splits(config: DataConfig) -> Splits:
+    path = table_path(config)
+    if not path.exists():
+        raise FileNotFoundError(f"training table {path} not found: run `make data` first")
+    frame = pd.read_parquet(path)
+    meta_path = path.with_suffix(".json")
+    table_hash = json.loads(meta_path.read_text())["hash"] if meta_path.exists() else "unknown"
+    if config.sources:
+        frame = frame[frame["source"].isin(config.sources)]
+    if config.languages:
+        frame = frame[frame["lang"].isin(config.languages)]
+    if frame.empty:
+        raise ValueError(f"no rows left in {path} after the experiment's source and language filters")
+    parts = {name: frame[frame["split"] == name].reset_index(drop=True) for name in ("train", "dev", "test")}
+    return Splits(**parts, path=path, table_hash=table_hash, columns=output_columns(config))
+
+
+def targets(frame: pd.DataFrame, columns) -> np.ndarray:
+    return frame[list(columns)].to_numpy(dtype=np.float64)
+
+
+def weights(frame: pd.DataFrame, weak_weight: float) -> np.ndarray:
+    return np.where(frame["weak"].to_numpy(dtype=bool), weak_weight, 1.0)

@@ -1,0 +1,156 @@
+"""Metrics, decision thresholds, figures and error tables for per-label binary outputs.
+
+Rows whose label is unknown (NaN) are left out of that label's figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    confusion_matrix,
+    f1_score,
+    matthews_corrcoef,
+    precision_recall_curve,
+    precision_score,
+    recall_score,
+)
+
+DEFAULT_THRESHOLD = 0.5
+METRICS = ("precision", "recall", "f1", "mcc", "pr_auc", "brier")
+
+
+def choose_threshold(y: np.ndarray, p: np.ndarray, min_precision: float = 0.0) -> float:
+    """Threshold rule: the score that maximises F1 on dev, among thresholds whose dev precision is at
+    least ``min_precision``; ties go to the higher threshold (fewer flags). With no positive or no
+    negative on dev, 0.5."""
+    known = ~np.isnan(y)
+    y, p = y[known].astype(int), p[known]
+    if len(np.unique(y)) < 2:
+        return DEFAULT_THRESHOLD
+    precision, recall, thresholds = precision_recall_curve(y, p)
+    precision, recall = precision[:-1], recall[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    f1 = np.where(precision >= min_precision, f1, -1.0)
+    best = np.flatnonzero(f1 == f1.max())
+    return float(thresholds[best[-1]])
+
+
+def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
+    known = ~np.isnan(y)
+    y, p = y[known].astype(int), p[known]
+    result = {"n": float(len(y)), "positives": float(y.sum())}
+    if len(y) == 0:
+        return result
+    flags = (p >= threshold).astype(int)
+    result.update(
+        precision=precision_score(y, flags, zero_division=0.0),
+        recall=recall_score(y, flags, zero_division=0.0),
+        f1=f1_score(y, flags, zero_division=0.0),
+        mcc=matthews_corrcoef(y, flags) if len(np.unique(y)) > 1 or len(np.unique(flags)) > 1 else 0.0,
+        brier=brier_score_loss(y, p, pos_label=1) if len(np.unique(y)) > 1 else float(np.mean((p - y) ** 2)),
+    )
+    if len(np.unique(y)) > 1:
+        result["pr_auc"] = average_precision_score(y, p)
+    return {key: float(value) for key, value in result.items()}
+
+
+def evaluate(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], prefix: str) -> dict[str, float]:
+    """Flat metrics: ``{prefix}/{column}/{metric}``, per source ``{prefix}/{source}/{column}/{metric}``,
+    and ``{prefix}/macro_f1`` (mean F1 over the columns that have positives)."""
+    out: dict[str, float] = {}
+    groups = [(None, np.ones(len(frame), dtype=bool))] + [
+        (source, (frame["source"] == source).to_numpy()) for source in sorted(frame["source"].unique())
+    ]
+    for source, mask in groups:
+        base = prefix if source is None else f"{prefix}/{source}"
+        f1s = []
+        for j, column in enumerate(columns):
+            y = frame[column].to_numpy(dtype=float)[mask]
+            if np.isnan(y).all():
+                continue
+            values = binary_metrics(y, probs[mask, j], thresholds[column])
+            for name, value in values.items():
+                out[f"{base}/{column}/{name}"] = value
+            if values.get("positives", 0) > 0:
+                f1s.append(values["f1"])
+        if f1s:
+            out[f"{base}/macro_f1"] = float(np.mean(f1s))
+    return out
+
+
+def worst_errors(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], k: int = 25) -> pd.DataFrame:
+    """Per column, the k most confident false positives and false negatives."""
+    rows = []
+    for j, column in enumerate(columns):
+        y = frame[column].to_numpy(dtype=float)
+        p = probs[:, j]
+        for kind, mask, order in (("false_positive", (y == 0) & (p >= thresholds[column]), -p), ("false_negative", (y == 1) & (p < thresholds[column]), p)):
+            index = np.flatnonzero(mask)
+            for i in index[np.argsort(order[index], kind="stable")][:k]:
+                record = frame.iloc[i]
+                rows.append(
+                    {
+                        "label": column,
+                        "error": kind,
+                        "probability": round(float(p[i]), 4),
+                        "threshold": round(thresholds[column], 4),
+                        "source": record["source"],
+                        "uid": record["uid"],
+                        "weak": bool(record.get("weak", False)),
+                        "text": record["text"][:500],
+                    }
+                )
+    return pd.DataFrame(rows, columns=["label", "error", "probability", "threshold", "source", "uid", "weak", "text"])
+
+
+def figures(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], title: str) -> dict[str, object]:
+    """PR curves, calibration curves and confusion matrices, one figure each, per column."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.calibration import calibration_curve
+
+    out = {}
+    for j, column in enumerate(columns):
+        y_all = frame[column].to_numpy(dtype=float)
+        known = ~np.isnan(y_all)
+        y, p = y_all[known].astype(int), probs[known, j]
+        if len(np.unique(y)) < 2:
+            continue
+        sources = frame.loc[known, "source"].to_numpy()
+
+        fig, ax = plt.subplots(figsize=(6, 5))
+        precision, recall, _ = precision_recall_curve(y, p)
+        ax.plot(recall, precision, label=f"all (AP {average_precision_score(y, p):.3f})", linewidth=2)
+        for source in sorted(set(sources)):
+            m = sources == source
+            if len(np.unique(y[m])) > 1:
+                pr, rc, _ = precision_recall_curve(y[m], p[m])
+                ax.plot(rc, pr, label=f"{source} (AP {average_precision_score(y[m], p[m]):.3f})", linewidth=1)
+        ax.set(xlabel="recall", ylabel="precision", title=f"{title}: PR, {column}", xlim=(0, 1), ylim=(0, 1.02))
+        ax.legend(fontsize=8)
+        out[f"pr_curve_{column}.png"] = fig
+
+        fig, ax = plt.subplots(figsize=(5, 5))
+        fraction, mean = calibration_curve(y, p, n_bins=10, strategy="quantile")
+        ax.plot([0, 1], [0, 1], linestyle="--", color="grey")
+        ax.plot(mean, fraction, marker="o")
+        ax.set(xlabel="mean predicted probability", ylabel="fraction positive", title=f"{title}: calibration, {column}")
+        out[f"calibration_{column}.png"] = fig
+
+        fig, ax = plt.subplots(figsize=(4, 4))
+        matrix = confusion_matrix(y, (p >= thresholds[column]).astype(int), labels=[0, 1])
+        ax.imshow(matrix, cmap="Blues")
+        for (r, c), value in np.ndenumerate(matrix):
+            ax.text(c, r, f"{value:,}", ha="center", va="center", color="black")
+        ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["0", "1"], yticklabels=["0", "1"], xlabel="predicted", ylabel="true")
+        ax.set_title(f"{column} @ {thresholds[column]:.3f}", fontsize=9)
+        out[f"confusion_{column}.png"] = fig
+    return out

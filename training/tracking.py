@@ -1,0 +1,77 @@
+"""MLflow set-up: the tracking store, the experiment, logging the model and registering it.
+
+Default store: ``sqlite:///<repo>/mlflow.db`` with artifacts in ``<repo>/mlartifacts``;
+``MLFLOW_TRACKING_URI`` overrides it (artifacts then go where that store says).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+import mlflow
+from mlflow import MlflowClient
+
+from training.config import REPO_ROOT
+
+EXPERIMENT = "narrative-classifier"
+REGISTERED_MODEL = "narrative-classifier"
+DEFAULT_URI = f"sqlite:///{REPO_ROOT / 'mlflow.db'}"
+DEFAULT_ARTIFACTS = REPO_ROOT / "mlartifacts"
+CANDIDATE, CHAMPION = "candidate", "champion"
+PIP_REQUIREMENTS_FILE = REPO_ROOT / "requirements-model.txt"
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
+
+
+def configure(experiment: str = EXPERIMENT) -> str:
+    """Point MLflow at the store and make sure the experiment exists; returns its id."""
+    uri = tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = MlflowClient()
+    found = client.get_experiment_by_name(experiment)
+    if found is not None:
+        mlflow.set_experiment(experiment_id=found.experiment_id)
+        return found.experiment_id
+    artifacts = None
+    if uri.startswith("sqlite:///"):
+        artifacts = (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").resolve().as_uri()
+    experiment_id = client.create_experiment(experiment, artifact_location=artifacts)
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
+
+
+def git_commit() -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+        return commit + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def model_requirements() -> list[str]:
+    return [line.strip() for line in PIP_REQUIREMENTS_FILE.read_text().splitlines() if line.strip() and not line.startswith("#")]
+
+
+def register(run_id: str, model_uri: str, tags: dict[str, str]) -> str:
+    """Register the run's model, tag the version and give it the ``candidate`` alias; returns the version."""
+    client = MlflowClient()
+    try:
+        client.get_registered_model(REGISTERED_MODEL)
+    except mlflow.exceptions.MlflowException:
+        client.create_registered_model(REGISTERED_MODEL, description="Per-paragraph probabilities of voicing conspiracy framing and anti-foreign rhetoric.")
+    version = client.create_model_version(REGISTERED_MODEL, model_uri, run_id=run_id, tags=tags)
+    client.set_registered_model_alias(REGISTERED_MODEL, CANDIDATE, version.version)
+    return version.version
+
+
+def thresholds_of(version) -> dict[str, float]:
+    return json.loads(version.tags["thresholds"])
