@@ -14,7 +14,8 @@ from dataclasses import dataclass
 MAX_PARAGRAPH_CHARS = 3000
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n|\u2028|\u2029|\x0b|\x0c|\x85")
-_BLANK_RUN = re.compile(r"(?:\r\n|\r|\n|\u2028|\u2029)[ \t\u00a0]*(?:(?:\r\n|\r|\n|\u2028|\u2029)[ \t\u00a0]*)+")
+_BREAK = r"(?:\r\n|\r(?!\n)|\n|\u2028|\u2029)"  # a CRLF is one break, never a CR then an LF
+_BLANK_RUN = re.compile(_BREAK + r"[ \t\u00a0]*(?:" + _BREAK + r"[ \t\u00a0]*)+")
 _SENTENCE_END = re.compile(r"(?<=[.!?\u3002\u061f])[\"'\u201d\u2019)\]]*\s+")
 _WORD_CHAR = re.compile(r"\w")
 _NON_WORD_RUN = re.compile(r"[\W_]+")

@@ -19,7 +19,7 @@ from classifier.labels import LABELS, REPORTED_COLUMNS
 from classifier.text import normalise
 from data import sample
 from data.corpora import CORPORA, REPO_ROOT, corpora_root
-from data.gold import STANCE_COLUMNS, AnnotationMismatch, apply_annotations, read_annotations
+from data.gold import ANNOTATIONS_DIR, STANCE_COLUMNS, AnnotationMismatch, apply_annotations, read_annotations
 from data.sources import CorpusMissing, Row, euvsdisinfo, pan2024, semeval2023, semeval2025
 from data.split import SPLITS, assign_split
 
@@ -127,7 +127,7 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def build(root: Path, *, use_sample: bool = False, strict: bool = False) -> tuple[pd.DataFrame, dict]:
+def build(root: Path, *, use_sample: bool = False, strict: bool = False, annotations_dir: Path = ANNOTATIONS_DIR) -> tuple[pd.DataFrame, dict]:
     if use_sample:
         rows, missing = sample.load(), {}
     else:
@@ -140,7 +140,7 @@ def build(root: Path, *, use_sample: bool = False, strict: bool = False) -> tupl
             print("No corpus found: building the project's own sample instead (never used to report accuracy).", file=sys.stderr)
             rows = sample.load()
     frame = to_frame(rows)
-    annotations = read_annotations()
+    annotations = read_annotations(annotations_dir)
     skipped = ~annotations["source"].isin(frame["source"].unique())
     if skipped.any():
         print(f"{int(skipped.sum())} annotations skipped: their corpus is missing.", file=sys.stderr)
@@ -174,15 +174,45 @@ def write(frame: pd.DataFrame, meta: dict, out: Path) -> Path:
     return path
 
 
-def update_card(card: Path, table_md: str, meta: dict) -> None:
-    begin, end = "<!-- counts:begin -->", "<!-- counts:end -->"
-    text = card.read_text()
+def gold_markdown(frame: pd.DataFrame, annotations_dir: Path = ANNOTATIONS_DIR) -> str:
+    """Annotated paragraphs per source and stance, those kept in the table per split, and agreement."""
+    annotations = read_annotations(annotations_dir)
+    lines = [f"{len(annotations):,} annotated paragraphs.", "", "| source | paragraphs | " + " | ".join(
+        f"{label} {stance}" for label in LABELS for stance in ("voiced", "reported", "none")) + " |", "|---|---|" + "---|" * 6]
+    for source, part in [*sorted(annotations.groupby("source")), ("all", annotations)]:
+        cells = [f"{int((part[label] == stance).sum()):,}" for label in LABELS for stance in ("voiced", "reported", "none")]
+        lines.append(f"| {source} | {len(part):,} | " + " | ".join(cells) + " |")
+    gold = frame[frame["gold"]]
+    lines += ["", f"In the table after de-duplication: {len(gold):,} (a paragraph whose text also appears elsewhere is kept once).", "",
+              "| split | paragraphs | articles | " + " | ".join(f"{label} {stance}" for label in LABELS for stance in ("voiced", "reported")) + " |",
+              "|---|---|---|" + "---|" * 4]
+    for split in SPLITS:
+        part = gold[gold["split"] == split]
+        cells = [f"{int((part[f'{label}_stance'] == stance).sum()):,}" for label in LABELS for stance in ("voiced", "reported")]
+        lines.append(f"| {split} | {len(part):,} | {part['group'].nunique():,} | " + " | ".join(cells) + " |")
+    first, second = annotations_dir / "agreement" / "first_pass.csv", annotations_dir / "agreement" / "second_pass.csv"
+    if first.exists() and second.exists():
+        from data.annotate import agreement
+
+        lines += ["", "Agreement of the independent second pass with the first (Cohen's kappa):", "",
+                  "| label | paragraphs | kappa, 3 stances | kappa, voiced vs not | raw agreement |", "|---|---|---|---|---|"]
+        for label, values in agreement(first, second).items():
+            lines.append(f"| {label} | {int(values['paragraphs'])} | {values['kappa_stance']:.3f} | {values['kappa_voiced']:.3f} | {values['raw_agreement']:.3f} |")
+    return "\n".join(lines)
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     if begin not in text or end not in text:
-        raise ValueError(f"{card} has no {begin} ... {end} block")
+        raise ValueError(f"no {begin} ... {end} block")
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
-    body = f"{begin}\nTable hash `{meta['hash']}`, {meta['rows']:,} paragraphs.\n\n{table_md}\n{end}"
-    card.write_text(head + body + tail)
+    return f"{head}{begin}\n{body}\n{end}{tail}"
+
+
+def update_card(card: Path, table_md: str, gold_md: str, meta: dict) -> None:
+    text = replace_block(card.read_text(), "counts", f"Table hash `{meta['hash']}`, {meta['rows']:,} paragraphs.\n\n{table_md}")
+    card.write_text(replace_block(text, "gold", gold_md))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,8 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Training table: {path} ({meta['rows']:,} paragraphs, hash {meta['hash']})")
     print(f"Dropped: {meta['dropped']}")
     print(table_md)
+    gold_md = gold_markdown(frame)
+    print(gold_md)
     if args.update_card:
-        update_card(REPO_ROOT / "data" / "README.md", table_md, meta)
+        update_card(REPO_ROOT / "data" / "README.md", table_md, gold_md, meta)
         print("Counts written to data/README.md")
     return 0
 

@@ -31,7 +31,7 @@ class DataConfig:
     sources: tuple[str, ...] = ()  # empty: every source in the table
     languages: tuple[str, ...] = ()  # empty: every language
     weak_weight: float = 0.5  # sample weight of weakly labelled rows (article-level or untagged labels)
-    use_gold_train: bool = True  # train on the gold train split, its stances overriding mapped labels
+    gold_weight: float = 1.0  # sample weight of gold (annotated) training rows
     reported: bool = False  # also train the *_reported outputs
 
 
@@ -74,8 +74,8 @@ def parse_config(raw: dict, where: str = "config") -> ExperimentConfig:
     _check_choice(config.calibration, ("sigmoid", "isotonic", "none"), f"{where}: calibration")
     if not 0.0 <= config.min_precision < 1.0:
         raise ConfigError(f"{where}: min_precision must be in [0, 1)")
-    if config.data.weak_weight < 0:
-        raise ConfigError(f"{where}: data.weak_weight must be >= 0")
+    if config.data.weak_weight < 0 or config.data.gold_weight < 0:
+        raise ConfigError(f"{where}: data.weak_weight and data.gold_weight must be >= 0")
     try:
         defaults = model_defaults(config.model.kind)
     except ValueError as error:

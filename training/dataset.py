@@ -61,5 +61,8 @@ def targets(frame: pd.DataFrame, columns) -> np.ndarray:
     return frame[list(columns)].to_numpy(dtype=np.float64)
 
 
-def weights(frame: pd.DataFrame, weak_weight: float) -> np.ndarray:
-    return np.where(frame["weak"].to_numpy(dtype=bool), weak_weight, 1.0)
+def weights(frame: pd.DataFrame, config: DataConfig) -> np.ndarray:
+    """Sample weights: ``weak_weight`` for weakly labelled rows, ``gold_weight`` for gold rows, else 1."""
+    weak = frame["weak"].to_numpy(dtype=bool)
+    gold = frame["gold"].to_numpy(dtype=bool)
+    return np.where(gold, config.gold_weight, np.where(weak, config.weak_weight, 1.0))

@@ -1,0 +1,68 @@
+"""Shared fixtures: a tiny corpora directory in each source's format, written by the tests themselves."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REAL_CORPORA = REPO_ROOT.parent / "shared" / "data"
+
+
+def write_tiny_corpora(root: Path) -> Path:
+    """Two or three documents per corpus, in the release formats, with invented text."""
+    en = root / "semeval2023_task3" / "data" / "en"
+    (en / "train-articles-subtask-3").mkdir(parents=True)
+    article = "Headline about a vote\n\nThe council voted on the budget.\n\nCritics said it was too small.\n"
+    (en / "train-articles-subtask-3" / "article1001.txt").write_text(article)
+    (en / "train-labels-subtask-3.template").write_text(
+        "1001\t1\tHeadline about a vote\n1001\t3\tThe council voted on the budget.\n1001\t5\tCritics said it was too small.\n"
+    )
+
+    s25 = root / "semeval2025_task10" / "train_data" / "EN"
+    (s25 / "raw-documents").mkdir(parents=True)
+    (s25 / "raw-documents" / "EN_UA_1.txt").write_text(
+        "The West wants war\n\nNATO planned this war for years to weaken Russia.\n\nPrices rose in March.\n"
+    )
+    (s25 / "raw-documents" / "EN_CC_2.txt").write_text("Secret elites behind climate laws\n\nA hidden cabal of bankers wrote the climate law.\n")
+    (s25 / "raw-documents" / "EN_UA_3.txt").write_text("Weather report\n\nRain is expected on Monday.\n")
+    (s25 / "subtask-2-annotations.txt").write_text(
+        "EN_UA_1.txt\tURW: Blaming the war on others rather than the invader\tURW: Blaming the war on others rather than the invader: The West are the aggressors\n"
+        "EN_CC_2.txt\tCC: Hidden plots by secret schemes of powerful groups\tCC: Hidden plots by secret schemes of powerful groups: Blaming global elites\n"
+        "EN_UA_3.txt\tOther\tOther\n"
+    )
+
+    eu = root / "euvsdisinfo"
+    eu.mkdir(parents=True)
+    with (eu / "claim_titles.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["date", "id", "title", "countries", "keywords", "languages", "outlets"])
+        writer.writerow(["2019-01-01", "https://example.org/report/a/", "Soros funds a colour revolution", "US", "George Soros+Colour revolutions", "Russian", "X"])
+        writer.writerow(["2019-01-02", "https://example.org/report/b/", "Pensions will be cut next year", "RU", "Economy", "Russian", "Y"])
+    with (eu / "case_summaries.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["issue", "date", "outlet", "language", "origin", "reported by", "keywords", "source", "title", "summary", "disproof"])
+        disproof = "A recurring narrative that portrays protests as foreign-organised; no evidence was given for it in this case."
+        writer.writerow(["1", "01/01/19", "X", "Russian", "", "", "George Soros, Colour revolutions", "", "Soros funds a colour revolution", "Soros pays protesters to topple the government.", disproof])
+        writer.writerow(["2", "01/01/19", "X", "Russian", "", "", "Colour revolutions", "", "Soros funds a colour revolution", "Another outlet repeated it.", "No evidence given."])
+
+    pan = root / "pan2024_oppositional"
+    pan.mkdir(parents=True)
+    messages = [
+        {"id": "1", "text": "They planned the pandemic to control us all.", "category": "CONSPIRACY", "annotations": "[]"},
+        {"id": "2", "text": "The health minister handled the crisis badly.", "category": "CRITICAL", "annotations": "[]"},
+    ]
+    (pan / "dataset_en_test_half.json").write_text(json.dumps(messages))
+    return root
+
+
+@pytest.fixture
+def tiny_corpora(tmp_path: Path) -> Path:
+    return write_tiny_corpora(tmp_path / "corpora")

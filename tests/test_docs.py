@@ -1,0 +1,69 @@
+"""The README, the Makefile, CI and the data card agree with each other and with the code."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REAL_CORPORA
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+README = (REPO_ROOT / "README.md").read_text()
+MAKEFILE = (REPO_ROOT / "Makefile").read_text()
+
+
+def make_targets() -> set[str]:
+    targets = set()
+    for line in MAKEFILE.splitlines():
+        match = re.match(r"^([a-z][a-z0-9 -]*):(?!=)", line)
+        if match:
+            targets.update(match.group(1).split())
+    return targets
+
+
+def test_every_make_command_in_the_readme_exists():
+    mentioned = set(re.findall(r"make ([a-z][a-z-]*)", README))
+    assert {"all", "test"} <= mentioned
+    assert mentioned <= make_targets(), mentioned - make_targets()
+
+
+def test_make_help_lists_the_verbs():
+    out = subprocess.run(["make", "-s", "help"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
+    for verb in ("all", "setup", "data", "train", "promote", "ui", "test"):
+        assert f"make {verb} " in out
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (REPO_ROOT / ".ci" / "run").read_text()
+
+
+def test_experiments_mentioned_in_the_readme_exist():
+    for name in set(re.findall(r"EXP=([a-z0-9_]+)", README)):
+        assert (REPO_ROOT / "experiments" / f"{name}.yaml").exists(), name
+
+
+@pytest.mark.skipif(not REAL_CORPORA.exists(), reason="needs the corpora in ../shared/data")
+def test_data_card_counts_match_the_build(tmp_path):
+    from data.build import build, counts, gold_markdown, markdown
+
+    frame, meta = build(REAL_CORPORA, strict=True)
+    card = (REPO_ROOT / "data" / "README.md").read_text()
+    assert f"Table hash `{meta['hash']}`" in card, "run `python -m data.build --update-card`"
+    assert markdown(counts(frame)) in card
+    assert gold_markdown(frame) in card
+
+
+@pytest.mark.skipif(not REAL_CORPORA.exists(), reason="needs the corpora in ../shared/data")
+def test_gold_joins_every_annotation_by_id_and_hash():
+    from data.build import build
+    from data.gold import read_annotations
+
+    frame, _ = build(REAL_CORPORA, strict=True)
+    annotations = read_annotations()
+    assert len(annotations) >= 1500
+    gold = frame[frame["gold"]]
+    assert gold.groupby(["source", "group"])["split"].nunique().max() == 1
+    for label in ("conspiracy_framing", "anti_foreign_rhetoric"):
+        assert (annotations[label] == "voiced").sum() >= 150
+        assert (annotations[label] == "reported").sum() >= 100

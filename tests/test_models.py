@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from classifier.calibration import Calibrated
+from classifier.models.persist import load_skops, save_skops
+from classifier.models.tfidf import TfidfLogReg
+
+TEXTS = [
+    "secret elites planned the crisis", "the deep state orchestrated it", "bankers plot in secret",
+    "the council met on monday", "rain is expected tomorrow", "prices rose in march",
+    "a hidden cabal runs the world", "the school reopened", "the west wants to destroy us", "the match ended in a draw",
+] * 3
+Y = np.array([[1, 0], [1, 0], [1, 0], [0, 0], [0, 0], [0, 0], [1, 0], [0, 0], [0, 1], [0, 0]] * 3, dtype=float)
+
+
+def small_model(**params):
+    return TfidfLogReg(min_df=1, max_features=5000, **params)
+
+
+def test_sklearn_contract():
+    model = small_model(C=2.0)
+    assert model.get_params()["C"] == 2.0
+    assert not hasattr(model, "vectorizer_")  # __init__ stores parameters only
+    assert clone(model).get_params() == model.get_params()
+    fitted = model.fit(TEXTS, Y)
+    assert fitted is model and hasattr(model, "estimators_")
+
+
+def test_probabilities_in_target_order():
+    model = small_model().fit(TEXTS, Y)
+    probs = model.predict_proba(["a secret cabal of elites", "the west wants to destroy us", "the council met"])
+    assert probs.shape == (3, 2)
+    assert ((0 <= probs) & (probs <= 1)).all()
+    assert probs[0, 0] > probs[2, 0]
+    assert probs[1, 1] > probs[2, 1]
+
+
+def test_label_absent_from_training_gets_its_prior():
+    y = Y.copy()
+    y[:, 1] = 0.0
+    model = small_model().fit(TEXTS, y)
+    assert model.estimators_[1] is None
+    assert np.allclose(model.predict_proba(["the west wants to destroy us"])[:, 1], 0.0)
+
+
+def test_unknown_targets_are_ignored():
+    y = Y.copy()
+    y[:10, 0] = np.nan
+    model = small_model().fit(TEXTS, y)
+    assert model.predict_proba(TEXTS).shape == (len(TEXTS), 2)
+    with pytest.raises(ValueError):
+        small_model().fit(TEXTS, np.full((len(TEXTS), 2), 2.0))
+
+
+def test_skops_round_trip(tmp_path):
+    model = Calibrated(small_model().fit(TEXTS, Y)).fit(TEXTS, Y)
+    path = save_skops(model, tmp_path / "model.skops")
+    loaded = load_skops(path)
+    assert np.allclose(loaded.predict_proba(TEXTS), model.predict_proba(TEXTS))
+    assert loaded.targets == model.targets
+
+
+def test_calibration_keeps_order_and_one_class_targets():
+    base = small_model().fit(TEXTS, Y)
+    y = Y.copy()
+    y[:, 1] = 0.0  # one class on dev: left as is
+    calibrated = Calibrated(base).fit(TEXTS, y)
+    raw, cal = base.predict_proba(TEXTS), calibrated.predict_proba(TEXTS)
+    assert np.allclose(raw[:, 1], cal[:, 1])
+    order = np.argsort(raw[:, 0], kind="stable")
+    assert np.all(np.diff(cal[order, 0]) >= -1e-12)  # sigmoid calibration is monotone
