@@ -5,7 +5,10 @@
 Article score per output column: the highest paragraph probability (an article voices a framing when
 any of its paragraphs does; the maximum keeps the paragraph's calibrated probability). The article is
 flagged for a column when that score reaches the column's threshold, i.e. when any paragraph is
-flagged. The title, when given, is scored as a paragraph of its own (``field: "title"``).
+flagged. Each paragraph gets a stance per label (voiced, reported, none) and the article a verdict per
+label (voices, reports, none) by the rule in ``classifier.stance``; ``evidence`` lists the paragraphs
+behind the verdicts with their stances and a snippet. The title, when given, is scored as a paragraph
+of its own (``field: "title"``).
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from classifier.labels import LABELS
+from classifier.stance import NONE, article_verdict, paragraph_stances
 from classifier.text import split_paragraphs
 
 DEFAULT_MODEL_URI = "models:/narrative-classifier@champion"
 MAX_TEXT_CHARS = 2_000_000
+SNIPPET_CHARS = 300
 
 
 @dataclass
@@ -71,17 +77,33 @@ def _registry_name(uri: str) -> str | None:
     return f"{version.name}/{version.version}"
 
 
-def article_record(article_id, paragraphs: list[dict], scorer: Scorer) -> dict:
+def article_record(article_id, paragraphs: list[dict], scorer: Scorer, texts: list[str] | None = None) -> dict:
     """Aggregate scored paragraphs into the article record of the output schema."""
     if not paragraphs:
-        return {"id": article_id, "status": "empty", "scores": {}, "flags": {}, "paragraphs": [], "model": scorer.name}
+        return _record(article_id, "empty", scorer)
     scores = {c: max(p["scores"][c] for p in paragraphs) for c in scorer.columns}
     flags = {c: bool(scores[c] >= scorer.thresholds[c]) for c in scorer.columns}
-    return {"id": article_id, "status": "ok", "scores": scores, "flags": flags, "paragraphs": paragraphs, "model": scorer.name}
+    verdicts = {label: article_verdict(p["stances"][label] for p in paragraphs) for label in LABELS}
+    evidence = []
+    for number, paragraph in enumerate(paragraphs):
+        stances = {label: stance for label, stance in paragraph["stances"].items() if stance != NONE}
+        if stances:
+            item = {key: paragraph[key] for key in ("index", "field", "start", "end", "scores")}
+            item["stances"] = stances
+            if texts is not None:
+                item["snippet"] = texts[number][:SNIPPET_CHARS]
+            evidence.append(item)
+    return _record(article_id, "ok", scorer, scores=scores, flags=flags, verdicts=verdicts, evidence=evidence, paragraphs=paragraphs)
 
 
 def error_record(article_id, message: str, scorer: Scorer) -> dict:
-    return {"id": article_id, "status": "error", "error": message, "scores": {}, "flags": {}, "paragraphs": [], "model": scorer.name}
+    return _record(article_id, "error", scorer, error=message)
+
+
+def _record(article_id, status: str, scorer: Scorer, **fields) -> dict:
+    record = {"id": article_id, "status": status, "scores": {}, "flags": {}, "verdicts": {}, "evidence": [], "paragraphs": [], "model": scorer.name}
+    record.update(fields)
+    return record
 
 
 def validate_article(article) -> tuple[str, str | None]:
@@ -139,9 +161,10 @@ def score_articles(articles: Iterable[dict], scorer: Scorer) -> list[dict]:
                     "end": paragraph.end,
                     "scores": scores,
                     "flags": {c: bool(scores[c] >= scorer.thresholds[c]) for c in scorer.columns},
+                    "stances": paragraph_stances(scores, scorer.thresholds),
                 }
             )
-        records.append(article_record(article_id, paragraphs, scorer))
+        records.append(article_record(article_id, paragraphs, scorer, [p.text for _, p in pieces]))
     return records
 
 
@@ -212,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     with args.output.open(encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
-            flagged = [c for c, f in record["flags"].items() if f]
-            print(f"  {record['id']}: {record['status']}" + (f", flagged: {', '.join(flagged)}" if flagged else ""))
+            verdicts = ", ".join(f"{label} {verdict}" for label, verdict in record["verdicts"].items())
+            print(f"  {record['id']}: {record['status']}" + (f" ({verdicts})" if verdicts else f": {record.get('error', '')}" if record["status"] == "error" else ""))
     return 1 if summary["error"] else 0
 
 

@@ -154,3 +154,34 @@ def figures(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thre
         ax.set_title(f"{column} @ {thresholds[column]:.3f}", fontsize=9)
         out[f"confusion_{column}.png"] = fig
     return out
+
+
+def stance_metrics(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], prefix: str) -> tuple[dict[str, float], dict[str, dict]]:
+    """Voiced versus reported on annotated paragraphs (``{label}_stance`` columns).
+
+    Per label: F1 of the predicted ``voiced`` and ``reported`` stances against the gold stance, the
+    share of gold-``reported`` paragraphs predicted ``voiced`` (``reported_as_voiced``), and the 3x3
+    confusion of gold (rows) against predicted (columns) stances.
+    """
+    from classifier.labels import LABELS, STANCES
+    from classifier.stance import paragraph_stances
+
+    metrics: dict[str, float] = {}
+    confusions: dict[str, dict] = {}
+    score_rows = [dict(zip(columns, row)) for row in probs.tolist()]
+    predicted = [paragraph_stances(scores, thresholds) for scores in score_rows]
+    for label in LABELS:
+        gold = frame[f"{label}_stance"].to_numpy()
+        known = np.array([g in STANCES for g in gold])
+        if not known.any():
+            continue
+        truth = gold[known]
+        guess = np.array([p[label] for p in predicted])[known]
+        for stance in ("voiced", "reported"):
+            metrics[f"{prefix}/{label}/stance_{stance}_f1"] = float(f1_score(truth == stance, guess == stance, zero_division=0.0))
+        reported = truth == "reported"
+        if reported.any():
+            metrics[f"{prefix}/{label}/reported_as_voiced"] = float(np.mean(guess[reported] == "voiced"))
+        matrix = confusion_matrix(truth, guess, labels=list(STANCES))
+        confusions[label] = {"rows_gold_columns_predicted": list(STANCES), "matrix": matrix.tolist()}
+    return metrics, confusions

@@ -21,6 +21,15 @@ def metric_table(metrics: dict[str, float], prefix: str, columns, sources=()) ->
     return "\n".join(lines)
 
 
+def stance_table(metrics: dict[str, float]) -> str:
+    lines = ["| label | voiced F1 | reported F1 | reported_as_voiced |", "|---|---|---|---|"]
+    for spec in LABEL_SPECS:
+        values = [metrics.get(f"gold/{spec.name}/{name}") for name in ("stance_voiced_f1", "stance_reported_f1", "reported_as_voiced")]
+        if any(v is not None for v in values):
+            lines.append(f"| {spec.name} | " + " | ".join("" if v is None else f"{v:.3f}" for v in values) + " |")
+    return "\n".join(lines) if len(lines) > 2 else "No annotated stances in this run's test split."
+
+
 def model_card(
     config: ExperimentConfig,
     *,
@@ -75,6 +84,12 @@ model does on paragraphs; the gold split below is the cleaner measure.
 ## Gold test split (paragraphs annotated by reading, see data/GUIDELINES.md)
 
 {gold if gold.count(chr(10)) > 1 else 'No gold test paragraphs in this run.'}
+
+## Voiced versus reported (gold test split)
+Predicted stance per paragraph by the rule in `classifier/stance.py`. `reported_as_voiced`: the share
+of paragraphs annotated `reported` that the model calls `voiced` (lower is better).
+
+{stance_table(metrics)}
 
 ## Known failure modes
 - Reported versus voiced: a paragraph that describes a narrative from a distance shares its

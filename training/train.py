@@ -22,7 +22,7 @@ from classifier.pyfunc import META_ARTIFACT, MODEL_ARTIFACT, score_frame
 from training import tracking
 from training.config import REPO_ROOT, ExperimentConfig, flat_params, load_config
 from training.dataset import Splits, load_splits, targets, weights
-from training.metrics import choose_threshold, evaluate, figures, worst_errors
+from training.metrics import choose_threshold, evaluate, figures, stance_metrics, worst_errors
 from training.modelcard import model_card
 
 import mlflow  # noqa: E402  (tracking sets the telemetry switch before MLflow loads)
@@ -45,7 +45,7 @@ def fit(config: ExperimentConfig, splits: Splits):
     estimator = model_class(config.model.kind)(targets=splits.columns, **config.model.params)
     if hasattr(estimator, "random_state") and "random_state" not in config.model.params:
         estimator.set_params(random_state=config.seed)
-    fit_kwargs = {"sample_weight": weights(splits.train, config.data.weak_weight)}
+    fit_kwargs = {"sample_weight": weights(splits.train, config.data)}
     if getattr(estimator, "uses_dev", False):
         fit_kwargs["dev"] = (splits.dev["text"].tolist(), targets(splits.dev, splits.columns))
     estimator.fit(splits.train["text"].tolist(), targets(splits.train, splits.columns), **fit_kwargs)
@@ -79,6 +79,10 @@ def log_evaluation(model, frame: pd.DataFrame, columns, thresholds, prefix: str)
     seconds = time.perf_counter() - started
     metrics = evaluate(frame, probs, columns, thresholds, prefix)
     metrics[f"{prefix}/paragraphs_per_second"] = len(frame) / max(seconds, 1e-9)
+    if frame["gold"].all():
+        stance, confusions = stance_metrics(frame, probs, columns, thresholds, prefix)
+        metrics |= stance
+        mlflow.log_dict(confusions, f"stance/{prefix}_confusion.json")
     mlflow.log_metrics(metrics)
     for name, figure in figures(frame, probs, columns, thresholds, prefix).items():
         mlflow.log_figure(figure, f"figures/{prefix}/{name}")

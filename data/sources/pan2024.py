@@ -1,7 +1,8 @@
 """PAN 2024 Oppositional Thinking Analysis: Telegram messages, CONSPIRACY or CRITICAL (CC BY-SA 4.0).
 
 A message is one unit: its class speaks to conspiracy framing only (CRITICAL messages criticise without a
-secret plot), so anti-foreign rhetoric is left unknown.
+secret plot), so anti-foreign rhetoric is left unknown. Messages are taken not to report on a narrative from a
+distance (the ``*_reported`` outputs get negatives).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from classifier.labels import LABELS
 from data.mapping import pan_labels
 from data.sources import Row, require
 
@@ -37,4 +39,5 @@ def load(root: Path) -> Iterator[Row]:
                 text=text,
                 origin="message",
                 labels=pan_labels(record["category"]),
+                reported={label: 0.0 for label in LABELS},
             )

@@ -1,7 +1,7 @@
 """SemEval-2023 Task 3: news paragraphs with persuasion techniques, six languages.
 
-No narrative labels: its paragraphs are weak negatives for both labels (news text, some of it
-propagandistic, none of it labelled for these narratives). Paragraph numbers are line numbers of the
+No narrative labels: its paragraphs are weak negatives for both labels, voiced and reported (news
+text, some of it propagandistic, none of it labelled for these narratives). Paragraph numbers are line numbers of the
 article file, which gives the offsets.
 """
 
@@ -50,6 +50,7 @@ def _load_part(template: Path, articles: Path, lang: str) -> Iterator[Row]:
                 text=text,
                 origin="paragraph",
                 labels={label: 0.0 for label in LABELS},
+                reported={label: 0.0 for label in LABELS},
                 weak=True,
             )
 

@@ -2,7 +2,8 @@
 
 Labels are per article; every paragraph of an article inherits them, so positives are weak (a positive
 article holds some positive paragraphs, not only positive ones). Articles labelled ``Other`` are
-negatives for both labels.
+negatives for both labels. No paragraph is taken to report on a narrative (weak negatives for the
+``*_reported`` outputs): the corpus is labelled for the narratives articles push.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def load(root: Path) -> Iterator[Row]:
                     text=paragraph.text,
                     origin="title" if paragraph.index == 0 else "paragraph",
                     labels=dict(labels),
+                    reported={label: 0.0 for label in labels},
                     weak=weak,
                 )
 
