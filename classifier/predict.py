@@ -47,10 +47,9 @@ class Scorer:
         os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
         import mlflow
 
-        if not os.environ.get("MLFLOW_TRACKING_URI"):
-            from training.tracking import tracking_uri  # the project's default store
+        from classifier.store import tracking_uri
 
-            mlflow.set_tracking_uri(tracking_uri())
+        mlflow.set_tracking_uri(tracking_uri())
         model = mlflow.pyfunc.load_model(uri)
         metadata = model.metadata.metadata or {}
         if "columns" not in metadata or "thresholds" not in metadata:
