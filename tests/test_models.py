@@ -44,6 +44,22 @@ def test_label_absent_from_training_gets_its_prior():
     assert np.allclose(model.predict_proba(["the west wants to destroy us"])[:, 1], 0.0)
 
 
+def test_pyfunc_frame_keeps_a_label_absent_from_training():
+    import pandas as pd
+
+    from classifier.labels import LABELS
+    from classifier.pyfunc import score_frame
+
+    y = Y.copy()
+    y[:, 1] = 0.0
+    model = small_model().fit(TEXTS, y)
+    texts = ["the west wants to destroy us", None, "secret elites"]
+    out = score_frame(model, LABELS, pd.DataFrame({"text": texts}))
+    assert list(out.columns) == list(LABELS) and len(out) == 3
+    assert out.iloc[1].isna().all()
+    assert (out.drop(index=1)["anti_foreign_rhetoric"] == 0.0).all()
+
+
 def test_unknown_targets_are_ignored():
     y = Y.copy()
     y[:10, 0] = np.nan
