@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -12,6 +13,8 @@ from sklearn.linear_model import LogisticRegression
 from classifier.models.targets import as_target_matrix
 
 _EPS = 1e-6
+CALIBRATION_FILE = "calibration.skops"
+ESTIMATOR_DIR = "estimator"
 
 
 class Calibrated(BaseEstimator):
@@ -66,6 +69,35 @@ class Calibrated(BaseEstimator):
             else:
                 out[:, column] = calibrator.predict(scores[:, column])
         return out
+
+    # Saving as a folder, for estimators that are not scikit-learn objects (transformers): the
+    # estimator saves itself under ``estimator/``, the calibrators go to ``calibration.skops``.
+    # TF-IDF models keep being saved whole with skops by training and never use this.
+
+    def save(self, directory: Path) -> Path:
+        from classifier.models.persist import save_skops
+
+        if not hasattr(self.estimator, "save"):
+            raise TypeError(f"{type(self.estimator).__name__} has no save(); save the Calibrated model with skops")
+        directory = Path(directory)
+        self.estimator.save(directory / ESTIMATOR_DIR)
+        shell = Calibrated(None, method=self.method)
+        shell.calibrators_ = self.calibrators_
+        save_skops(shell, directory / CALIBRATION_FILE)
+        return directory
+
+    @staticmethod
+    def saved_in(directory: Path) -> bool:
+        return (Path(directory) / CALIBRATION_FILE).exists()
+
+    @classmethod
+    def load(cls, directory: Path, load_estimator: Callable[[Path], object]) -> "Calibrated":
+        from classifier.models.persist import load_skops
+
+        directory = Path(directory)
+        model = load_skops(directory / CALIBRATION_FILE)
+        model.estimator = load_estimator(directory / ESTIMATOR_DIR)
+        return model
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

@@ -55,10 +55,15 @@ def score_frame(estimator, columns: Sequence[str], model_input, batch_size: int 
 
 
 def load_estimator(kind: str, path: Path):
-    if kind == "transformer":
-        from classifier.models.transformer import load_transformer
+    """The estimator saved by ``registry.save_estimator``: a folder for the kinds in ``FOLDER_KINDS``
+    (transformers), otherwise one skops file."""
+    import importlib
 
-        return load_transformer(path)
+    from classifier.models.registry import FOLDER_KINDS
+
+    if kind in FOLDER_KINDS:
+        module, function = FOLDER_KINDS[kind].split(":")
+        return getattr(importlib.import_module(module), function)(Path(path))
     return load_skops(path)
 
 

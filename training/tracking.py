@@ -16,18 +16,13 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 import mlflow
 from mlflow import MlflowClient
 
+from classifier.store import tracking_uri
 from training.config import REPO_ROOT
 
 EXPERIMENT = "narrative-classifier"
 REGISTERED_MODEL = "narrative-classifier"
-DEFAULT_URI = f"sqlite:///{REPO_ROOT / 'mlflow.db'}"
-DEFAULT_ARTIFACTS = REPO_ROOT / "mlartifacts"
 CANDIDATE, CHAMPION = "candidate", "champion"
 PIP_REQUIREMENTS_FILE = REPO_ROOT / "requirements-model.txt"
-
-
-def tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
 
 
 def configure(experiment: str = EXPERIMENT) -> str:
@@ -57,8 +52,16 @@ def git_commit() -> str:
         return "unknown"
 
 
-def model_requirements() -> list[str]:
-    return [line.strip() for line in PIP_REQUIREMENTS_FILE.read_text().splitlines() if line.strip() and not line.startswith("#")]
+TRANSFORMER_REQUIREMENTS_FILE = REPO_ROOT / "requirements-transformer.txt"
+
+
+def model_requirements(kind: str = "tfidf_logreg") -> list[str]:
+    """What a logged model of ``kind`` needs to load: requirements-model.txt, plus
+    requirements-transformer.txt (torch, transformers) for the kinds saved with Hugging Face weights."""
+    from classifier.models.registry import FOLDER_KINDS
+
+    files = [PIP_REQUIREMENTS_FILE] + ([TRANSFORMER_REQUIREMENTS_FILE] if kind in FOLDER_KINDS else [])
+    return [line.strip() for path in files for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
 
 
 def register(run_id: str, model_uri: str, tags: dict[str, str]) -> str:

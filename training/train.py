@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from classifier.calibration import Calibrated
-from classifier.models.persist import save_skops
-from classifier.models.registry import model_class
+from classifier.models.registry import model_class, save_estimator
 from classifier.pyfunc import META_ARTIFACT, MODEL_ARTIFACT, score_frame
 from training import tracking
 from training.config import REPO_ROOT, ExperimentConfig, flat_params, load_config
@@ -62,10 +61,7 @@ def thresholds_on_dev(model, splits: Splits, min_precision: float) -> dict[str, 
 
 def save_model(model, directory: Path, config: ExperimentConfig, columns, thresholds) -> dict[str, str]:
     meta = {"kind": config.model.kind, "columns": list(columns), "thresholds": thresholds, "experiment": config.name}
-    if config.model.kind == "transformer":
-        model_path = model.save(directory / "model")
-    else:
-        model_path = save_skops(model, directory / "model.skops")
+    model_path = save_estimator(model, config.model.kind, directory / "model")
     meta_path = directory / "meta.json"
     meta_path.write_text(json.dumps(meta, indent=2))
     return {MODEL_ARTIFACT: str(model_path), META_ARTIFACT: str(meta_path)}
@@ -84,8 +80,11 @@ def log_evaluation(model, frame: pd.DataFrame, columns, thresholds, prefix: str)
         metrics |= stance
         mlflow.log_dict(confusions, f"stance/{prefix}_confusion.json")
     mlflow.log_metrics(metrics)
+    import matplotlib.pyplot as plt
+
     for name, figure in figures(frame, probs, columns, thresholds, prefix).items():
         mlflow.log_figure(figure, f"figures/{prefix}/{name}")
+        plt.close(figure)
     mlflow.log_table(worst_errors(frame, probs, columns, thresholds), f"errors/{prefix}_worst.json")
     return metrics
 
@@ -133,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                 code_paths=[str(REPO_ROOT / "classifier")],
                 signature=infer_signature(INPUT_EXAMPLE, example_output),
                 input_example=INPUT_EXAMPLE,
-                pip_requirements=tracking.model_requirements(),
+                pip_requirements=tracking.model_requirements(config.model.kind),
                 metadata={"columns": list(splits.columns), "thresholds": thresholds, "model_kind": config.model.kind},
             )
         version = None

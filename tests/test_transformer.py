@@ -1,0 +1,222 @@
+"""Transformer kinds on a tiny randomly initialised BERT built here (no weights, no download): the
+training loop, windows over long paragraphs, batch order, save/load, and one run through
+training/train.py into a temporary MLflow store, loaded back through the pyfunc."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from sklearn.base import clone  # noqa: E402
+
+from classifier.calibration import Calibrated  # noqa: E402
+from classifier.labels import LABELS  # noqa: E402
+from classifier.models.embeddings import EmbeddingLogReg, load_embedding_logreg  # noqa: E402
+from classifier.models.transformer import TransformerClassifier, load_transformer, windows  # noqa: E402
+
+torch.set_num_threads(1)
+
+TEXTS = [
+    "secret elites planned the crisis", "the deep state orchestrated it", "bankers plot in secret",
+    "the council met on monday", "rain is expected tomorrow", "prices rose in march",
+    "a hidden cabal runs the world", "the school reopened", "the west wants to destroy us", "the match ended in a draw",
+] * 2
+Y = np.array([[1, 0], [1, 0], [1, 0], [0, 0], [0, 0], [0, 0], [1, 0], [0, 0], [0, 1], [0, 0]] * 2, dtype=float)
+WORDS = sorted({w for t in TEXTS for w in t.split()} | {"paragraph", "number", "about", "foreign", "agents", "and", "who", "is", "behind", "it", "no", "here", "council", "met", "."})
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> str:
+    """A 1-layer, 16-wide BERT with a word-level vocabulary, saved like a Hugging Face folder."""
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny_bert")
+    vocab = folder / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
+    tokenizer = BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+        max_position_embeddings=64, num_labels=2,
+    )
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def small(tiny_model, **params):
+    defaults = dict(model_path=tiny_model, max_length=16, stride=4, batch_size=4, eval_batch_size=3, epochs=2, threads=1)
+    return TransformerClassifier(**{**defaults, **params})
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_model):
+    return small(tiny_model, learning_rate=1.0e-3).fit(TEXTS, Y, dev=(TEXTS, Y))
+
+
+def test_sklearn_contract(tiny_model):
+    model = small(tiny_model, epochs=3)
+    assert model.get_params()["epochs"] == 3
+    assert not hasattr(model, "model_")  # __init__ stores parameters only
+    assert clone(model).get_params() == model.get_params()
+    assert TransformerClassifier.uses_dev
+
+
+def test_training_steps_early_stopping_and_probabilities(fitted):
+    assert fitted.steps_ == 10 and len(fitted.history_) == 2  # 20 rows / 4 per batch x 2 epochs, evaluated per epoch
+    probs = fitted.predict_proba(TEXTS)
+    assert probs.shape == (len(TEXTS), 2) and ((0 <= probs) & (probs <= 1)).all()
+
+
+def test_unknown_targets_are_masked_and_training_is_seeded(tiny_model):
+    y = Y.copy()
+    y[:5, 1] = np.nan
+    a = small(tiny_model, max_steps=3).fit(TEXTS, y)
+    b = small(tiny_model, max_steps=3).fit(TEXTS, y)
+    assert np.isfinite(a.history_[-1]["loss"])
+    assert np.allclose(a.predict_proba(TEXTS[:4]), b.predict_proba(TEXTS[:4]))
+    with pytest.raises(ValueError):
+        small(tiny_model).fit(TEXTS, np.full((len(TEXTS), 2), 2.0))
+
+
+def test_row_cap_keeps_every_positive(tiny_model):
+    model = small(tiny_model, max_train_rows=8, max_steps=1).fit(TEXTS, Y)
+    assert model.train_rows_ == 8  # 8 of the 20 rows; all 10 positives would not fit, so 8 positives
+
+
+def test_batch_order_is_kept(fitted):
+    order = np.random.RandomState(1).permutation(len(TEXTS))
+    shuffled = [TEXTS[i] for i in order]
+    assert np.allclose(fitted.predict_proba(shuffled), fitted.predict_proba(TEXTS)[order])
+    one_by_one = np.vstack([fitted.predict_proba([t]) for t in TEXTS[:5]])
+    assert np.allclose(one_by_one, fitted.predict_proba(TEXTS[:5]), atol=1e-6)
+
+
+def test_long_paragraphs_are_scored_in_windows_max_over_windows(fitted):
+    long_text = " ".join(["the council met on monday"] * 6 + ["secret elites planned the crisis"] * 2)
+    ids, owner = windows(fitted.tokenizer_, [long_text, "rain"], fitted.max_length, fitted.stride)
+    n_windows = int((owner == 0).sum())
+    assert n_windows > 2 and len(ids[0]) == fitted.max_length
+    with torch.inference_mode():
+        per_window = [
+            torch.sigmoid(fitted.model_(input_ids=torch.tensor([w]), attention_mask=torch.ones((1, len(w)), dtype=torch.long)).logits)[0].numpy()
+            for w, o in zip(ids, owner)
+            if o == 0
+        ]
+    assert np.allclose(fitted.predict_proba([long_text, "rain"])[0], np.max(per_window, axis=0), atol=1e-5)
+
+
+def test_calibrated_transformer_saves_and_loads(fitted, tmp_path):
+    calibrated = Calibrated(fitted).fit(TEXTS, Y)
+    calibrated.save(tmp_path / "model")
+    assert (tmp_path / "model" / "estimator" / "hf" / "model.safetensors").exists()
+    assert not list((tmp_path / "model").rglob("*.pkl")) and not list((tmp_path / "model").rglob("*.bin"))
+    loaded = load_transformer(tmp_path / "model")
+    assert isinstance(loaded, Calibrated) and tuple(loaded.targets) == tuple(fitted.targets)
+    assert np.allclose(loaded.predict_proba(TEXTS), calibrated.predict_proba(TEXTS), atol=1e-6)
+
+
+def test_embedding_logreg_fits_saves_and_loads(tiny_model, tmp_path):
+    model = EmbeddingLogReg(model_path=tiny_model, max_length=16, stride=4, batch_size=3, threads=1).fit(TEXTS, Y)
+    probs = model.predict_proba(TEXTS)
+    assert probs.shape == (len(TEXTS), 2)
+    order = np.random.RandomState(2).permutation(len(TEXTS))
+    assert np.allclose(model.predict_proba([TEXTS[i] for i in order]), probs[order])
+    Calibrated(model).fit(TEXTS, Y).save(tmp_path / "model")
+    loaded = load_embedding_logreg(tmp_path / "model")
+    assert np.allclose(loaded.estimator.predict_proba(TEXTS), probs, atol=1e-6)
+
+
+def test_train_py_logs_registers_and_serves_a_transformer(tiny_model, tmp_path):
+    """Sample table -> training/train.py with kind transformer -> temporary store -> pyfunc by alias."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    from data import build
+    from training import train
+
+    assert build.main(["--sample", "--out", str(tmp_path / "build")]) == 0
+    experiment = tmp_path / "tiny_transformer.yaml"
+    experiment.write_text(
+        textwrap.dedent(
+            f"""
+            description: tiny random BERT through training/train.py
+            model:
+              kind: transformer
+              params: {{model_path: {tiny_model}, max_length: 16, stride: 4, batch_size: 8, epochs: 1, max_steps: 3, threads: 1}}
+            data:
+              table: {tmp_path / 'build' / 'paragraphs.parquet'}
+            """
+        )
+    )
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        assert train.main(["--exp", str(experiment)]) == 0
+    finally:
+        if previous is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = previous
+
+    client = MlflowClient(uri)
+    run = client.search_runs([client.get_experiment_by_name("narrative-classifier").experiment_id])[0]
+    assert run.data.params["model.kind"] == "transformer"
+    assert "train_seconds" in run.data.metrics and "test/paragraphs_per_second" in run.data.metrics
+    assert f"test/{LABELS[0]}/f1" in run.data.metrics
+    assert {"model_card.md", "thresholds.json", "figures", "errors"} <= {a.path for a in client.list_artifacts(run.info.run_id)}
+
+    mlflow.set_tracking_uri(uri)
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri="models:/narrative-classifier@candidate", tracking_uri=uri))
+    requirements = (local / "requirements.txt").read_text().split()
+    assert "torch==2.13.0" in requirements and "transformers==5.24.0" in requirements
+    assert not list(local.rglob("*.pkl"))
+    model = mlflow.pyfunc.load_model("models:/narrative-classifier@candidate")
+    texts = ["Secret elites planned the crisis.", None, "The council met.", "", "Who is behind it? " * 40]
+    out = model.predict(pd.DataFrame({"text": texts}))
+    assert list(out.columns) == list(LABELS) and len(out) == len(texts)
+    assert out.iloc[1].isna().all() and out.drop(index=1).notna().all().all()
+    one_by_one = [model.predict(pd.DataFrame({"text": [t]})).iloc[0].tolist() for t in texts if t is not None]
+    assert np.allclose(out.drop(index=1).to_numpy(), np.array(one_by_one), atol=1e-6)
+    meta = json.loads((local / "artifacts" / "meta.json").read_text())
+    assert meta["kind"] == "transformer"
+
+    from training import compare
+
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        header, rows = compare.table(compare.finished_runs(MlflowClient(uri), [], latest=True), compare.versions_by_run(MlflowClient(uri)), "f1")
+    finally:
+        if previous is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = previous
+    table = {row[0]: row[1:] for row in rows}
+    assert len(header) == 2 and table["model kind"] == ["transformer"] and table["registered version"] == ["v1 (candidate)"]
+    assert f"gold/{LABELS[0]}/f1" in table and "test/paragraphs_per_second" in table
+
+
+def test_ensemble_averages_members_and_saves_each_in_its_own_format(fitted, tmp_path):
+    from classifier.models.ensemble import Ensemble, load_ensemble
+    from classifier.models.tfidf import TfidfLogReg
+
+    tfidf = Calibrated(TfidfLogReg(min_df=1, max_features=500).fit(TEXTS, Y)).fit(TEXTS, Y)
+    ensemble = Ensemble(targets=tuple(LABELS), members=("models:/a/1", "models:/a/2"))
+    ensemble.estimators_, ensemble.kinds_ = [tfidf, fitted], ["tfidf_logreg", "transformer"]
+    ensemble.columns_ = [list(LABELS), list(reversed(LABELS))]  # a member's columns are matched by name
+    expected = (tfidf.predict_proba(TEXTS) + fitted.predict_proba(TEXTS)[:, ::-1]) / 2
+    assert np.allclose(ensemble.predict_proba(TEXTS), expected)
+    Calibrated(ensemble).fit(TEXTS, Y).save(tmp_path / "model")
+    assert (tmp_path / "model" / "estimator" / "members" / "0.skops").exists()
+    loaded = load_ensemble(tmp_path / "model")
+    assert np.allclose(loaded.estimator.predict_proba(TEXTS), expected, atol=1e-6)

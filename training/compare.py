@@ -1,0 +1,103 @@
+"""Compare the experiment runs in MLflow side by side: one column per run, one row per figure.
+
+    python -m training.compare [--metric f1] [--latest] [--runs NAME ...]
+
+Rows: registered version and model kind, training time (``train_seconds``), scoring speed
+(``test/paragraphs_per_second``, measured inside the run while scoring the test split), macro-F1 and
+the per-label ``--metric`` overall (``test/...``), on the gold test split (``gold/...``) and per source
+(``test/<source>/...``). Reads the store only; it trains and promotes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from classifier.labels import LABELS
+from training import tracking
+
+import mlflow  # noqa: E402  (tracking sets the telemetry switch before MLflow loads)
+from mlflow import MlflowClient  # noqa: E402
+
+
+def finished_runs(client: MlflowClient, names: list[str], latest: bool) -> list:
+    experiment = client.get_experiment_by_name(tracking.EXPERIMENT)
+    if experiment is None:
+        return []
+    runs = client.search_runs([experiment.experiment_id], "attributes.status = 'FINISHED'", order_by=["attributes.start_time ASC"], max_results=1000)
+    if names:
+        runs = [r for r in runs if r.info.run_name in names]
+    if latest:
+        by_name = {r.info.run_name: r for r in runs}  # ascending start time: the last one wins
+        runs = sorted(by_name.values(), key=lambda r: r.info.start_time)
+    return runs
+
+
+def versions_by_run(client: MlflowClient) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    try:
+        versions = client.search_model_versions(f"name='{tracking.REGISTERED_MODEL}'")
+    except mlflow.exceptions.MlflowException:
+        return out
+    aliases_of: dict[str, list[str]] = {}
+    for alias, number in client.get_registered_model(tracking.REGISTERED_MODEL).aliases.items():
+        aliases_of.setdefault(str(number), []).append(alias)  # search results leave aliases out
+    for version in sorted(versions, key=lambda v: int(v.version)):
+        names = sorted(aliases_of.get(str(version.version), []))
+        aliases = f" ({', '.join(names)})" if names else ""
+        out.setdefault(version.run_id, []).append(f"v{version.version}{aliases}")
+    return out
+
+
+def table(runs, versions: dict[str, list[str]], metric: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the comparison (rows are figures, columns are runs)."""
+    header = ["", *(f"{r.info.run_name} ({r.info.run_id[:8]})" for r in runs)]
+    sources = sorted(
+        {key.split("/")[1] for r in runs for key in r.data.metrics if key.startswith("test/") and key.count("/") == 3}
+    )
+
+    def number(run, key: str, fmt: str = "{:.3f}") -> str:
+        value = run.data.metrics.get(key)
+        return "" if value is None else fmt.format(value)
+
+    rows = [
+        ["registered version", *(", ".join(versions.get(r.info.run_id, [])) or "-" for r in runs)],
+        ["model kind", *(r.data.tags.get("model_kind", "?") for r in runs)],
+        ["train_seconds", *(number(r, "train_seconds", "{:,.0f}") for r in runs)],
+        ["test/paragraphs_per_second", *(number(r, "test/paragraphs_per_second", "{:,.0f}") for r in runs)],
+    ]
+    for scope in ("test", "gold", *(f"test/{s}" for s in sources)):
+        rows.append([f"{scope}/macro_f1", *(number(r, f"{scope}/macro_f1") for r in runs)])
+        for label in LABELS:
+            rows.append([f"{scope}/{label}/{metric}", *(number(r, f"{scope}/{label}/{metric}") for r in runs)])
+    return header, rows
+
+
+def markdown(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(line[i])) for line in [header, *rows]) for i in range(len(header))]
+    def fmt(line):
+        return "| " + " | ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(line, widths))) + " |"
+    rule = "|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|"
+    return "\n".join([fmt(header), rule, *(fmt(line) for line in rows)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--metric", default="f1", choices=("f1", "precision", "recall", "mcc", "pr_auc", "brier"), help="per-label metric (default f1)")
+    parser.add_argument("--latest", action="store_true", help="only the latest finished run of each experiment")
+    parser.add_argument("--runs", nargs="*", default=[], help="only these experiment (run) names")
+    args = parser.parse_args(argv)
+
+    tracking.configure()
+    client = MlflowClient()
+    runs = finished_runs(client, args.runs, args.latest)
+    if not runs:
+        print(f"No finished runs in {tracking.tracking_uri()}: train one with `make train EXP=...`.")
+        return 1
+    print(f"Runs in {tracking.tracking_uri()} (experiment {tracking.EXPERIMENT!r}); thresholds tuned on dev per run.\n")
+    print(markdown(*table(runs, versions_by_run(client), args.metric)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
