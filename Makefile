@@ -9,12 +9,18 @@ IN ?= examples/articles.jsonl
 OUT ?= output/example_scores.jsonl
 MODEL ?= models:/narrative-classifier@champion
 PORT ?= 5000
+SERVE_PORT ?= 5001
+SCORE_ARGS ?=
+ARTICLES ?= 100000
+BENCH_ARGS ?=
+# `make score` without OUT writes beside, not over, the output of `make predict`.
+SCORE_OUT = $(if $(filter file,$(origin OUT)),output/example_dump.jsonl,$(OUT))
 export MLFLOW_DISABLE_TELEMETRY := true
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup data train promote predict example ui test test-slow clean
+.PHONY: help all setup data train promote predict example ui test test-slow clean compare score serve bench
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,11 +43,24 @@ train: setup ## Train EXP (default baseline), log it to MLflow, register it as c
 	@test -f build/paragraphs.parquet || $(MAKE) data
 	$(PY) -m training.train --exp $(EXP)
 
+compare: setup ## Print the MLflow runs side by side: per label, source, gold split, train time, paragraphs/s
+	$(PY) -m training.compare
+
 promote: setup ## Give the candidate the champion alias if it beats the champion
 	$(PY) -m training.promote
 
 predict example: setup ## Score IN (default: the example articles) into OUT with MODEL
 	$(PY) -m classifier.predict $(IN) -o $(OUT) --model $(MODEL)
+
+score: setup ## Score dumps IN (files/dirs; JSONL, CSV, Parquet, .txt/.html, .gz) into OUT with MODEL; SCORE_ARGS=--resume etc.
+	$(PY) -m classifier.score $(IN) -o $(SCORE_OUT) --model $(MODEL) $(SCORE_ARGS)
+
+serve: setup ## Serve MODEL over REST on http://127.0.0.1:$(SERVE_PORT)/invocations (paragraph texts in, probabilities out)
+	PATH=$(abspath $(VENV))/bin:$$PATH MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
+		$(VENV)/bin/mlflow models serve -m $(MODEL) --env-manager local -h 127.0.0.1 -p $(SERVE_PORT) --workers 1
+
+bench: setup ## Articles/s, paragraphs/s and peak RSS per registered version on a dump of ARTICLES corpus articles
+	$(PY) -m training.bench --articles $(ARTICLES) $(BENCH_ARGS)
 
 ui: setup ## Open the MLflow UI on the project's store (http://127.0.0.1:$(PORT))
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(VENV)/bin/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} --host 127.0.0.1 --port $(PORT) --workers 1

@@ -66,3 +66,42 @@ def write_tiny_corpora(root: Path) -> Path:
 @pytest.fixture
 def tiny_corpora(tmp_path: Path) -> Path:
     return write_tiny_corpora(tmp_path / "corpora")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_store(tmp_path_factory) -> dict:
+    """A temporary sqlite MLflow store with one tiny TF-IDF model trained on the project's own sample.
+
+    Returns the store's URI and the model's URI (version 1); the environment is left as it was.
+    """
+    import textwrap
+
+    from data import build
+    from training import train
+
+    tmp = tmp_path_factory.mktemp("tiny_model")
+    experiment = tmp / "tiny.yaml"
+    experiment.write_text(
+        textwrap.dedent(
+            f"""
+            description: tiny model for the scoring tests
+            model:
+              kind: tfidf_logreg
+              params: {{min_df: 1, max_features: 5000}}
+            data:
+              table: {tmp / 'build' / 'paragraphs.parquet'}
+            """
+        )
+    )
+    uri = f"sqlite:///{tmp / 'mlflow.db'}"
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        assert build.main(["--sample", "--out", str(tmp / "build")]) == 0
+        assert train.main(["--exp", str(experiment)]) == 0
+    finally:
+        if previous is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = previous
+    return {"tmp": tmp, "uri": uri, "model": "models:/narrative-classifier/1"}
