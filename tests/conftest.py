@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -13,6 +14,20 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def tracking_store(uri: str):
+    """Point MLflow (through $MLFLOW_TRACKING_URI) at ``uri`` for the block; restore it afterwards."""
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        yield uri
+    finally:
+        if previous is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = previous
 REAL_CORPORA = REPO_ROOT.parent / "shared" / "data"
 
 
@@ -94,14 +109,7 @@ def tiny_model_store(tmp_path_factory) -> dict:
         )
     )
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    previous = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
+    with tracking_store(uri):
         assert build.main(["--sample", "--out", str(tmp / "build")]) == 0
         assert train.main(["--exp", str(experiment)]) == 0
-    finally:
-        if previous is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = previous
     return {"tmp": tmp, "uri": uri, "model": "models:/narrative-classifier/1"}

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from classifier.labels import LABELS
+from tests.conftest import tracking_store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,19 +41,12 @@ def store(tmp_path_factory):
         )
     )
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    previous = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
+    with tracking_store(uri):
         assert train.main(["--exp", str(experiment)]) == 0
         assert promote.main(["--table", str(tmp / "build" / "paragraphs.parquet")]) == 0
         assert train.main(["--exp", str(experiment)]) == 0
         assert promote.main(["--table", str(tmp / "build" / "paragraphs.parquet")]) == 0
         yield {"tmp": tmp, "uri": uri}
-    finally:
-        if previous is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = previous
 
 
 def test_run_logs_metrics_images_card_and_errors(store):

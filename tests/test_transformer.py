@@ -5,7 +5,6 @@ training/train.py into a temporary MLflow store, loaded back through the pyfunc.
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from classifier.calibration import Calibrated  # noqa: E402
 from classifier.labels import LABELS  # noqa: E402
 from classifier.models.embeddings import EmbeddingLogReg, load_embedding_logreg  # noqa: E402
 from classifier.models.transformer import TransformerClassifier, load_transformer, windows  # noqa: E402
+from tests.conftest import tracking_store  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -159,15 +159,8 @@ def test_train_py_logs_registers_and_serves_a_transformer(tiny_model, tmp_path):
         )
     )
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    previous = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
+    with tracking_store(uri):
         assert train.main(["--exp", str(experiment)]) == 0
-    finally:
-        if previous is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = previous
 
     client = MlflowClient(uri)
     run = client.search_runs([client.get_experiment_by_name("narrative-classifier").experiment_id])[0]
@@ -193,14 +186,8 @@ def test_train_py_logs_registers_and_serves_a_transformer(tiny_model, tmp_path):
 
     from training import compare
 
-    os.environ["MLFLOW_TRACKING_URI"] = uri
-    try:
+    with tracking_store(uri):
         header, rows = compare.table(compare.finished_runs(MlflowClient(uri), [], latest=True), compare.versions_by_run(MlflowClient(uri)), "f1")
-    finally:
-        if previous is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = previous
     table = {row[0]: row[1:] for row in rows}
     assert len(header) == 2 and table["model kind"] == ["transformer"] and table["registered version"] == ["v1 (candidate)"]
     assert f"gold/{LABELS[0]}/f1" in table and "test/paragraphs_per_second" in table
