@@ -24,6 +24,7 @@ import pytest
 from classifier import readers, score
 from classifier.predict import MAX_TEXT_CHARS, Scorer, score_articles
 from classifier.readers import InputError, Source, html_to_text
+from tests.conftest import tracking_store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,15 +65,8 @@ def summary_of(items) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def scorer(tiny_model_store) -> Scorer:
-    previous = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = tiny_model_store["uri"]
-    try:
+    with tracking_store(tiny_model_store["uri"]):
         return Scorer.from_mlflow(tiny_model_store["model"])
-    finally:
-        if previous is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = previous
 
 
 def cli_env(store: dict) -> dict:
