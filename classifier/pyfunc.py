@@ -56,14 +56,16 @@ def score_frame(estimator, columns: Sequence[str], model_input, batch_size: int 
 
 def load_estimator(kind: str, path: Path):
     """The estimator saved by ``registry.save_estimator``: a folder for the kinds in ``FOLDER_KINDS``
-    (transformers), otherwise one skops file."""
-    import importlib
-
-    from classifier.models.registry import FOLDER_KINDS
+    (read by the kind's class ``load``, inside its ``Calibrated`` wrapper when it has one), otherwise
+    one skops file."""
+    from classifier.models.registry import FOLDER_KINDS, model_class
 
     if kind in FOLDER_KINDS:
-        module, function = FOLDER_KINDS[kind].split(":")
-        return getattr(importlib.import_module(module), function)(Path(path))
+        from classifier.calibration import Calibrated
+
+        load = model_class(kind).load
+        path = Path(path)
+        return Calibrated.load(path, load) if Calibrated.saved_in(path) else load(path)
     return load_skops(path)
 
 

@@ -19,8 +19,9 @@ from sklearn.base import clone  # noqa: E402
 
 from classifier.calibration import Calibrated  # noqa: E402
 from classifier.labels import LABELS  # noqa: E402
-from classifier.models.embeddings import EmbeddingLogReg, load_embedding_logreg  # noqa: E402
-from classifier.models.transformer import TransformerClassifier, load_transformer, windows  # noqa: E402
+from classifier.models.embeddings import EmbeddingLogReg  # noqa: E402
+from classifier.models.transformer import TransformerClassifier, windows  # noqa: E402
+from classifier.pyfunc import load_estimator  # noqa: E402
 from tests.conftest import tracking_store  # noqa: E402
 
 torch.set_num_threads(1)
@@ -120,7 +121,7 @@ def test_calibrated_transformer_saves_and_loads(fitted, tmp_path):
     calibrated.save(tmp_path / "model")
     assert (tmp_path / "model" / "estimator" / "hf" / "model.safetensors").exists()
     assert not list((tmp_path / "model").rglob("*.pkl")) and not list((tmp_path / "model").rglob("*.bin"))
-    loaded = load_transformer(tmp_path / "model")
+    loaded = load_estimator("transformer", tmp_path / "model")
     assert isinstance(loaded, Calibrated) and tuple(loaded.targets) == tuple(fitted.targets)
     assert np.allclose(loaded.predict_proba(TEXTS), calibrated.predict_proba(TEXTS), atol=1e-6)
 
@@ -132,7 +133,7 @@ def test_embedding_logreg_fits_saves_and_loads(tiny_model, tmp_path):
     order = np.random.RandomState(2).permutation(len(TEXTS))
     assert np.allclose(model.predict_proba([TEXTS[i] for i in order]), probs[order])
     Calibrated(model).fit(TEXTS, Y).save(tmp_path / "model")
-    loaded = load_embedding_logreg(tmp_path / "model")
+    loaded = load_estimator("embedding_logreg", tmp_path / "model")
     assert np.allclose(loaded.estimator.predict_proba(TEXTS), probs, atol=1e-6)
 
 
@@ -194,7 +195,7 @@ def test_train_py_logs_registers_and_serves_a_transformer(tiny_model, tmp_path):
 
 
 def test_ensemble_averages_members_and_saves_each_in_its_own_format(fitted, tmp_path):
-    from classifier.models.ensemble import Ensemble, load_ensemble
+    from classifier.models.ensemble import Ensemble
     from classifier.models.tfidf import TfidfLogReg
 
     tfidf = Calibrated(TfidfLogReg(min_df=1, max_features=500).fit(TEXTS, Y)).fit(TEXTS, Y)
@@ -205,5 +206,5 @@ def test_ensemble_averages_members_and_saves_each_in_its_own_format(fitted, tmp_
     assert np.allclose(ensemble.predict_proba(TEXTS), expected)
     Calibrated(ensemble).fit(TEXTS, Y).save(tmp_path / "model")
     assert (tmp_path / "model" / "estimator" / "members" / "0.skops").exists()
-    loaded = load_ensemble(tmp_path / "model")
+    loaded = load_estimator("ensemble", tmp_path / "model")
     assert np.allclose(loaded.estimator.predict_proba(TEXTS), expected, atol=1e-6)

@@ -149,12 +149,3 @@ class EmbeddingLogReg(BaseEstimator):
         model.model_path = str(directory / ENCODER_DIR)
         model._load_encoder(directory / ENCODER_DIR)
         return model
-
-
-def load_embedding_logreg(path: Path):
-    from classifier.calibration import Calibrated
-
-    path = Path(path)
-    if Calibrated.saved_in(path):
-        return Calibrated.load(path, EmbeddingLogReg.load)
-    return EmbeddingLogReg.load(path)

@@ -83,12 +83,3 @@ class Ensemble(BaseEstimator):
         model.kinds_, model.columns_ = saved["kinds"], saved["columns"]
         model.estimators_ = [load_estimator(kind, directory / path) for kind, path in zip(saved["kinds"], saved["paths"])]
         return model
-
-
-def load_ensemble(path: Path):
-    from classifier.calibration import Calibrated
-
-    path = Path(path)
-    if Calibrated.saved_in(path):
-        return Calibrated.load(path, Ensemble.load)
-    return Ensemble.load(path)

@@ -8,8 +8,6 @@ from pathlib import Path
 from classifier.models.tfidf import TfidfLogReg
 
 
-
-
 def _transformer():
     from classifier.models.transformer import TransformerClassifier  # torch loads only when asked for
 
@@ -29,13 +27,9 @@ def _ensemble():
 
 
 MODEL_KINDS = {"tfidf_logreg": lambda: TfidfLogReg, "transformer": _transformer, "embedding_logreg": _embedding_logreg, "ensemble": _ensemble}
-# Kinds saved as a folder by their own ``save`` (Hugging Face weights are not scikit-learn objects);
-# the others are saved whole with skops. Value: "module:function" that loads the folder.
-FOLDER_KINDS = {
-    "transformer": "classifier.models.transformer:load_transformer",
-    "embedding_logreg": "classifier.models.embeddings:load_embedding_logreg",
-    "ensemble": "classifier.models.ensemble:load_ensemble",
-}
+# Kinds saved as a folder by their own ``save`` and read back by their class's ``load`` (Hugging Face
+# weights are not scikit-learn objects); the others are saved whole with skops.
+FOLDER_KINDS = frozenset({"transformer", "embedding_logreg", "ensemble"})
 
 
 def model_class(kind: str):

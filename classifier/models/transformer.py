@@ -362,13 +362,3 @@ def training_batches(lengths: list[int], batch_size: int, rng: np.random.RandomS
         part = part[np.argsort(lengths[part], kind="stable")]
         batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
     return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def load_transformer(path: Path):
-    """A saved transformer: a ``Calibrated`` folder (calibrators + ``estimator/``) or a bare one."""
-    from classifier.calibration import Calibrated
-
-    path = Path(path)
-    if Calibrated.saved_in(path):
-        return Calibrated.load(path, TransformerClassifier.load)
-    return TransformerClassifier.load(path)
