@@ -202,7 +202,16 @@ def _fsync_dir(directory: Path) -> None:
         os.close(descriptor)
 
 
-class JsonlOutput:
+class _Checkpointed:
+    """An output with a checkpoint file (``self.checkpoint``) that ``--resume`` starts from."""
+
+    def load(self) -> dict | None:
+        if not self.checkpoint.exists():
+            return None
+        return json.loads(self.checkpoint.read_text(encoding="utf-8"))
+
+
+class JsonlOutput(_Checkpointed):
     """JSONL output, appended chunk by chunk; the checkpoint holds the records done and the byte offset."""
 
     kind = "jsonl"
@@ -213,11 +222,6 @@ class JsonlOutput:
         self.handle = None
         self.chunk = 0
         self.crash = _Crash()
-
-    def load(self) -> dict | None:
-        if not self.checkpoint.exists():
-            return None
-        return json.loads(self.checkpoint.read_text(encoding="utf-8"))
 
     def open(self, state: dict | None, header: dict) -> None:
         self.header = header
@@ -261,7 +265,7 @@ class JsonlOutput:
             self.handle.close()
 
 
-class ParquetOutput:
+class ParquetOutput(_Checkpointed):
     """A directory of Parquet part files and a manifest (the checkpoint) listing the finished parts.
 
     A part is written whole (temporary name, fsync, rename) every ``part_records`` records; a resume
@@ -280,11 +284,6 @@ class ParquetOutput:
         self.parts: list[list] = []
         self.chunk = 0
         self.crash = _Crash()
-
-    def load(self) -> dict | None:
-        if not self.checkpoint.exists():
-            return None
-        return json.loads(self.checkpoint.read_text(encoding="utf-8"))
 
     def open(self, state: dict | None, header: dict) -> None:
         self.header = header
