@@ -183,7 +183,11 @@ def _predict(scorer: Scorer, texts: list[str]) -> np.ndarray:
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:
-    """Articles from a JSONL file; a line that is not valid JSON becomes an error marker, never dropped."""
+    """Articles from a JSONL file; a line that is not valid JSON becomes an error marker, never dropped.
+    Lone surrogates (JSON escapes such as ``\\udc80``) in a text or title become U+FFFD, as in the dump
+    readers, so that the article is scored and its record can be written."""
+    from classifier.readers import with_id  # readers imports this module
+
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
@@ -193,8 +197,8 @@ def read_jsonl(path: Path) -> Iterator[dict]:
             except (UnicodeDecodeError, json.JSONDecodeError) as error:
                 yield {"id": f"{path.name}:{number}", "_error": f"line {number}: not valid JSON/UTF-8: {error}"}
                 continue
-            if isinstance(record, dict) and record.get("id") is None:
-                record["id"] = f"{path.name}:{number}"
+            if isinstance(record, dict):
+                record = with_id(record, f"{path.name}:{number}")
             yield record
 
 

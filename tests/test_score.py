@@ -18,6 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -522,3 +523,31 @@ def test_rest_server_scores_a_batch_in_order(tiny_model_store, scorer, tmp_path)
             os.killpg(group, signal.SIGKILL)
             pytest.fail("server processes outlived SIGTERM")
         time.sleep(0.2)
+
+
+def test_ensemble_member_named_by_experiment_resolves_to_its_newest_finished_run(tiny_model_store):
+    from mlflow import MlflowClient
+
+    from classifier.models.ensemble import Ensemble, resolve_member
+
+    with tracking_store(tiny_model_store["uri"]):
+        run_id = MlflowClient().get_model_version("narrative-classifier", "1").run_id
+        assert resolve_member("experiment:tiny") == f"runs:/{run_id}/model"
+        assert resolve_member("models:/narrative-classifier/1") == "models:/narrative-classifier/1"
+        with pytest.raises(ValueError, match="make train EXP=missing"):
+            resolve_member("experiment:missing")
+        ensemble = Ensemble(members=("experiment:tiny", tiny_model_store["model"])).fit()
+    assert ensemble.resolved_ == [f"runs:/{run_id}/model", tiny_model_store["model"]]
+    probs = ensemble.predict_proba(["The deep state planned it in secret."])
+    assert probs.shape == (1, 2) and np.allclose(probs, ensemble.estimators_[0].predict_proba(["The deep state planned it in secret."]))
+
+
+def test_predict_jsonl_reader_replaces_lone_surrogates_like_the_dump_readers(tmp_path):
+    from classifier.predict import read_jsonl
+
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"text": "bad \\udc80 escape", "title": "t\\ud800"}\nnot json\n', encoding="utf-8")
+    first, second = list(read_jsonl(path))
+    assert first == {"id": "a.jsonl:1", "text": "bad \ufffd escape", "title": "t\ufffd"}
+    json.dumps(first, ensure_ascii=False).encode("utf-8")  # writable
+    assert second["id"] == "a.jsonl:2" and "not valid JSON" in second["_error"]
