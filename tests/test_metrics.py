@@ -37,3 +37,12 @@ def test_evaluate_per_source_and_errors():
     assert metrics["test/b/anti_foreign_rhetoric/f1"] == 1.0
     errors = worst_errors(frame, probs, ["conspiracy_framing"], thresholds)
     assert set(errors["error"]) == {"false_positive", "false_negative"}
+
+
+def test_macro_f1_is_over_the_voiced_labels_and_reported_columns_have_their_own():
+    columns = ["conspiracy_framing", "anti_foreign_rhetoric", "conspiracy_framing_reported", "anti_foreign_rhetoric_reported"]
+    frame = pd.DataFrame({"source": ["a"] * 4, "text": list("wxyz"), **{c: [1.0, 0.0, 0.0, 0.0] for c in columns}})
+    probs = np.array([[0.9, 0.9, 0.1, 0.9], [0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1]])
+    metrics = evaluate(frame, probs, columns, dict.fromkeys(columns, 0.5), "gold")
+    assert metrics["gold/macro_f1"] == 1.0
+    assert metrics["gold/reported_macro_f1"] == 0.5

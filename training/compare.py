@@ -70,6 +70,11 @@ def table(runs, versions: dict[str, list[str]], metric: str) -> tuple[list[str],
         rows.append([f"{scope}/macro_f1", *(number(r, f"{scope}/macro_f1") for r in runs)])
         for label in LABELS:
             rows.append([f"{scope}/{label}/{metric}", *(number(r, f"{scope}/{label}/{metric}") for r in runs)])
+    # Voiced or reported, on the gold test split (blank for a model without *_reported outputs).
+    rows.append(["gold/reported_macro_f1", *(number(r, "gold/reported_macro_f1") for r in runs)])
+    for label in LABELS:
+        for key in (f"gold/{label}_reported/{metric}", f"gold/{label}/reported_as_voiced"):
+            rows.append([key, *(number(r, key) for r in runs)])
     return header, rows
 
 

@@ -62,14 +62,18 @@ def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, 
 
 def evaluate(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], prefix: str) -> dict[str, float]:
     """Flat metrics: ``{prefix}/{column}/{metric}``, per source ``{prefix}/{source}/{column}/{metric}``,
-    and ``{prefix}/macro_f1`` (mean F1 over the columns that have positives)."""
+    ``{prefix}/macro_f1``, the mean F1 over the voiced label columns that have positives (the two
+    labels, so that models with and without ``*_reported`` outputs compare on one figure), and
+    ``{prefix}/reported_macro_f1``, the same over the ``*_reported`` columns."""
+    from classifier.labels import REPORTED_COLUMNS
+
     out: dict[str, float] = {}
     groups = [(None, np.ones(len(frame), dtype=bool))] + [
         (source, (frame["source"] == source).to_numpy()) for source in sorted(frame["source"].unique())
     ]
     for source, mask in groups:
         base = prefix if source is None else f"{prefix}/{source}"
-        f1s = []
+        f1s, reported_f1s = [], []
         for j, column in enumerate(columns):
             y = frame[column].to_numpy(dtype=float)[mask]
             if np.isnan(y).all():
@@ -78,9 +82,11 @@ def evaluate(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thr
             for name, value in values.items():
                 out[f"{base}/{column}/{name}"] = value
             if values.get("positives", 0) > 0:
-                f1s.append(values["f1"])
+                (reported_f1s if column in REPORTED_COLUMNS else f1s).append(values["f1"])
         if f1s:
             out[f"{base}/macro_f1"] = float(np.mean(f1s))
+        if reported_f1s:
+            out[f"{base}/reported_macro_f1"] = float(np.mean(reported_f1s))
     return out
 
 
