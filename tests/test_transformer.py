@@ -208,3 +208,22 @@ def test_ensemble_averages_members_and_saves_each_in_its_own_format(fitted, tmp_
     assert (tmp_path / "model" / "estimator" / "members" / "0.skops").exists()
     loaded = load_estimator("ensemble", tmp_path / "model")
     assert np.allclose(loaded.estimator.predict_proba(TEXTS), expected, atol=1e-6)
+
+
+def test_ensemble_averages_each_target_over_the_members_that_output_it(fitted):
+    from classifier.labels import REPORTED_COLUMNS
+    from classifier.models.ensemble import Ensemble
+    from classifier.models.tfidf import TfidfLogReg
+
+    targets = (*LABELS, *REPORTED_COLUMNS)
+    Y4 = np.column_stack([Y, Y[:, ::-1]])
+    four = TfidfLogReg(targets=targets, min_df=1, max_features=500).fit(TEXTS, Y4)
+    ensemble = Ensemble(targets=targets, members=("models:/a/1", "models:/a/2"))
+    ensemble.estimators_, ensemble.kinds_ = [four, fitted], ["tfidf_logreg", "transformer"]
+    ensemble.columns_ = [list(targets), list(LABELS)]
+    got, four_probs = ensemble.predict_proba(TEXTS), four.predict_proba(TEXTS)
+    assert np.allclose(got[:, :2], (four_probs[:, :2] + fitted.predict_proba(TEXTS)) / 2)
+    assert np.allclose(got[:, 2:], four_probs[:, 2:])  # only the four-column member has *_reported
+    ensemble.columns_ = [list(LABELS), list(LABELS)]
+    with pytest.raises(ValueError, match="no member"):
+        ensemble._check_columns()
