@@ -168,6 +168,7 @@ def test_train_py_logs_registers_and_serves_a_transformer(tiny_model, tmp_path):
     assert run.data.params["model.kind"] == "transformer"
     assert "train_seconds" in run.data.metrics and "test/paragraphs_per_second" in run.data.metrics
     assert f"test/{LABELS[0]}/f1" in run.data.metrics
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "train/dev_map")] == [3]  # the evaluation at the last step
     assert {"model_card.md", "thresholds.json", "figures", "errors"} <= {a.path for a in client.list_artifacts(run.info.run_id)}
 
     mlflow.set_tracking_uri(uri)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -93,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--exp", default="baseline", help="experiment name (experiments/<name>.yaml) or path")
     args = parser.parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("classifier").setLevel(logging.INFO)
 
     config = load_config(args.exp)
     splits = load_splits(config.data)
@@ -110,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         train_seconds = time.perf_counter() - started
         thresholds = thresholds_on_dev(model, splits, config.min_precision)
         mlflow.log_metric("train_seconds", train_seconds)
+        for point in getattr(getattr(model, "estimator", model), "history_", None) or []:  # evaluations during fine-tuning
+            mlflow.log_metrics({"train/loss": point["loss"], "train/dev_map": point["dev_map"]}, step=point["step"])
         mlflow.log_dict(thresholds, "thresholds.json")
 
         metrics = log_evaluation(model, splits.test, splits.columns, thresholds, "test")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Sequence
@@ -36,6 +37,8 @@ from sklearn.base import BaseEstimator
 
 from classifier.labels import LABELS
 from classifier.models.targets import as_target_matrix
+
+log = logging.getLogger(__name__)
 
 HF_DIR = "hf"
 PARAMS_FILE = "transformer.json"
@@ -241,10 +244,15 @@ class TransformerClassifier(BaseEstimator):
                 if step % eval_every == 0 or step == total:
                     score = self._dev_score(dev_texts, dev_y)
                     self.history_.append({"step": step, "epoch": epoch, "loss": loss.item(), "dev_map": score, "seconds": time.perf_counter() - started})
-                    if score > best_score or best_state is None:
+                    improved = score > best_score or best_state is None
+                    if improved:
                         best_score, best_state, stale = score, copy.deepcopy(self.model_.state_dict()), 0
                     else:
                         stale += 1
+                    log.info(
+                        "step %d/%d (epoch %d): loss %.4f, dev mAP %.4f%s, %.0f s",
+                        step, total, epoch + 1, loss.item(), score, " (best)" if improved else f" (best {best_score:.4f}, {stale}/{self.patience})", time.perf_counter() - started,
+                    )
                     if stale >= self.patience:
                         done = True
                 if done or step >= total:
