@@ -541,6 +541,14 @@ def test_ensemble_member_named_by_experiment_resolves_to_its_newest_finished_run
     probs = ensemble.predict_proba(["The deep state planned it in secret."])
     assert probs.shape == (1, 2) and np.allclose(probs, ensemble.estimators_[0].predict_proba(["The deep state planned it in secret."]))
 
+    texts = [p for p in PHRASES] * 2
+    y = np.array([[float("secret" in t.lower() or "plan" in t.lower()), float("foreign" in t.lower() or "west" in t.lower())] for t in texts])
+    with tracking_store(tiny_model_store["uri"]):
+        chosen = Ensemble(members=("experiment:tiny", tiny_model_store["model"]), weights="dev").fit(dev=(texts, y))
+    assert chosen.weights_.shape == (2, 2) and np.allclose(chosen.weights_.sum(axis=1), 1.0)
+    loaded = Ensemble.load(chosen.save(tiny_model_store["tmp"] / "ensemble"))
+    assert np.allclose(loaded.weights_, chosen.weights_) and np.allclose(loaded.predict_proba(texts), chosen.predict_proba(texts))
+
 
 def test_predict_jsonl_reader_replaces_lone_surrogates_like_the_dump_readers(tmp_path):
     from classifier.predict import read_jsonl

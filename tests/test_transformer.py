@@ -228,3 +228,41 @@ def test_ensemble_averages_each_target_over_the_members_that_output_it(fitted):
     ensemble.columns_ = [list(LABELS), list(LABELS)]
     with pytest.raises(ValueError, match="no member"):
         ensemble._check_columns()
+
+
+def test_ensemble_weights_chosen_on_dev_per_target(fitted, monkeypatch):
+    from classifier.models import ensemble as ensemble_module
+    from classifier.models.ensemble import Ensemble, simplex_grid
+
+    assert len(simplex_grid(2, 0.1)) == 11 and len(simplex_grid(3, 0.5)) == 6
+    assert all(np.isclose(w.sum(), 1.0) for w in simplex_grid(3, 0.1))
+
+    class Fixed:
+        """A member whose probabilities are given per text."""
+
+        def __init__(self, table):
+            self.table = table
+
+        def predict_proba(self, texts):
+            return np.array([self.table[t] for t in texts])
+
+    texts = ["a", "b", "c", "d"]
+    y = np.array([[1, 1], [1, 0], [0, 1], [0, 0]], dtype=float)
+    # Member 0 ranks label 0 perfectly and label 1 backwards; member 1 the other way round.
+    good0 = Fixed({"a": [0.9, 0.1], "b": [0.8, 0.9], "c": [0.2, 0.2], "d": [0.1, 0.8]})
+    good1 = Fixed({"a": [0.1, 0.9], "b": [0.2, 0.1], "c": [0.9, 0.8], "d": [0.8, 0.2]})
+
+    class Wrapper:
+        def __init__(self, estimator):
+            self.estimator, self.meta, self.columns = estimator, {"kind": "fixed"}, list(LABELS)
+
+    loaded = iter([good0, good1])
+    monkeypatch.setattr("mlflow.pyfunc.load_model", lambda uri: type("M", (), {"unwrap_python_model": lambda self: Wrapper(next(loaded))})())
+    model = Ensemble(targets=tuple(LABELS), members=("models:/a/1", "models:/a/2"), weights="dev").fit(dev=(texts, y))
+    # F1 1.0 needs at least 0.6 on the member that ranks the label right; ties go to the most even weights.
+    assert np.allclose(model.weights_, [[0.6, 0.4], [0.4, 0.6]])
+    expected = np.column_stack([good0.predict_proba(texts) @ [0.6, 0.0] + good1.predict_proba(texts) @ [0.4, 0.0], good0.predict_proba(texts) @ [0.0, 0.4] + good1.predict_proba(texts) @ [0.0, 0.6]])
+    assert np.allclose(model.predict_proba(texts), expected)
+    with pytest.raises(ValueError, match="dev split"):
+        Ensemble(members=("models:/a/1",), weights="dev").fit()
+    assert ensemble_module.best_f1(np.array([0, 0]), np.array([0.1, 0.2])) == 0.0

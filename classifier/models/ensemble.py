@@ -12,6 +12,7 @@ records the run each member came from.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,21 +51,37 @@ def resolve_member(uri: str) -> str:
 
 
 class Ensemble(BaseEstimator):
-    kind = "ensemble"
+    """Weighted mean of the members' probabilities, per target.
 
-    def __init__(self, targets: Sequence[str] = LABELS, members: Sequence[str] = (), weights: Sequence[float] = ()):
+    ``weights``: empty for equal weights; one number per member; or ``"dev"``: per target, the weights
+    on a grid over the members that output it (steps of ``weight_step``, summing to 1) whose mean
+    reaches the highest F1 on dev at its best threshold, ties going to the weights closest to equal.
+    The chosen weights are kept per target (``weights_``) and saved with the model.
+    """
+
+    kind = "ensemble"
+    uses_dev = True
+
+    def __init__(self, targets: Sequence[str] = LABELS, members: Sequence[str] = (), weights: Sequence[float] | str = (), weight_step: float = 0.1):
         self.targets = targets
         self.members = members
         self.weights = weights
+        self.weight_step = weight_step
 
-    def fit(self, texts=None, Y=None, sample_weight=None) -> "Ensemble":
-        """Load the member versions (the training data is not used)."""
+    def fit(self, texts=None, Y=None, sample_weight=None, dev=None) -> "Ensemble":
+        """Load the member models (the training data is not used); with ``weights="dev"``, choose the
+        weights on ``dev`` = (texts, Y)."""
         import mlflow
 
         if not self.members:
             raise ValueError("an ensemble needs members (registered model URIs)")
-        if self.weights and len(self.weights) != len(self.members):
+        by_dev = isinstance(self.weights, str)
+        if by_dev and self.weights != "dev":
+            raise ValueError(f"weights must be numbers, one per member, or 'dev', not {self.weights!r}")
+        if not by_dev and self.weights and len(self.weights) != len(self.members):
             raise ValueError("weights must have one value per member")
+        if by_dev and dev is None:
+            raise ValueError("weights 'dev' needs the dev split")
         self.estimators_, self.kinds_, self.columns_ = [], [], []
         self.resolved_ = [resolve_member(uri) for uri in self.members]
         for uri in self.resolved_:
@@ -73,6 +90,7 @@ class Ensemble(BaseEstimator):
             self.kinds_.append(wrapper.meta["kind"])
             self.columns_.append(list(wrapper.columns))
         self._check_columns()
+        self.weights_ = self._dev_weights(*dev) if by_dev else self._fixed_weights()
         return self
 
     def _check_columns(self) -> None:
@@ -80,17 +98,54 @@ class Ensemble(BaseEstimator):
         if missing:
             raise ValueError(f"no member of {list(self.members)} outputs {missing}")
 
+    def _present(self) -> np.ndarray:
+        """(targets x members): whether the member outputs the target."""
+        return np.array([[target in columns for columns in self.columns_] for target in self.targets])
+
+    def _fixed_weights(self) -> np.ndarray:
+        given = np.asarray(self.weights if self.weights else [1.0] * len(self.columns_), dtype=np.float64)
+        weights = self._present() * given[None, :]
+        sums = weights.sum(axis=1, keepdims=True)
+        if (sums <= 0).any():
+            raise ValueError("every target needs a member with a positive weight")
+        return weights / sums
+
+    def _dev_weights(self, texts, Y) -> np.ndarray:
+        from classifier.models.targets import as_target_matrix
+
+        Y = as_target_matrix(Y, len(self.targets))
+        member_probs = self._member_probs(list(texts))
+        present = self._present()
+        weights = np.zeros(present.shape)
+        for j in range(len(self.targets)):
+            members = np.flatnonzero(present[j])
+            known = ~np.isnan(Y[:, j])
+            stack = np.column_stack([member_probs[m][:, j] for m in members])[known]
+            best = None
+            for grid in simplex_grid(len(members), self.weight_step):
+                key = (round(best_f1(Y[known, j], stack @ grid), 4), -float(np.abs(grid - 1 / len(members)).sum()))
+                if best is None or key > best[0]:
+                    best = (key, grid)
+            weights[j, members] = best[1]
+        return weights
+
+    def _member_probs(self, texts: list[str]) -> list[np.ndarray]:
+        """Each member's probabilities in the ensemble's target order (0 where it has no output)."""
+        out = []
+        for estimator, columns in zip(self.estimators_, self.columns_):
+            probs = estimator.predict_proba(texts)
+            out.append(np.column_stack([probs[:, columns.index(t)] if t in columns else np.zeros(len(texts)) for t in self.targets]))
+        return out
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
-        weights = np.asarray(self.weights if self.weights else [1.0] * len(self.estimators_), dtype=np.float64)
+        weights = getattr(self, "weights_", None)
+        if weights is None:
+            weights = self._fixed_weights()
         total = np.zeros((len(texts), len(self.targets)))
-        weight_sums = np.zeros(len(self.targets))
-        for weight, estimator, columns in zip(weights, self.estimators_, self.columns_):
-            probs = estimator.predict_proba(texts)
-            present = [j for j, target in enumerate(self.targets) if target in columns]
-            total[:, present] += weight * probs[:, [columns.index(self.targets[j]) for j in present]]
-            weight_sums[present] += weight
-        return total / weight_sums
+        for m, probs in enumerate(self._member_probs(texts)):
+            total += probs * weights[:, m][None, :]
+        return total
 
     def save(self, directory: Path) -> Path:
         from classifier.models.registry import save_estimator
@@ -100,7 +155,9 @@ class Ensemble(BaseEstimator):
             save_estimator(estimator, kind, directory / MEMBERS_DIR / str(i)).relative_to(directory).as_posix()
             for i, (estimator, kind) in enumerate(zip(self.estimators_, self.kinds_))
         ]
-        saved = {"kind": self.kind, "targets": list(self.targets), "members": list(self.members), "resolved": list(getattr(self, "resolved_", self.members)), "weights": list(self.weights), "kinds": self.kinds_, "columns": self.columns_, "paths": paths}
+        saved = {"kind": self.kind, "targets": list(self.targets), "members": list(self.members), "resolved": list(getattr(self, "resolved_", self.members)),
+            "weights": self.weights if isinstance(self.weights, str) else list(self.weights), "weight_step": self.weight_step,
+            "target_weights": self.weights_.tolist() if hasattr(self, "weights_") else None, "kinds": self.kinds_, "columns": self.columns_, "paths": paths}
         (directory / PARAMS_FILE).write_text(json.dumps(saved, indent=2))
         return directory
 
@@ -110,8 +167,30 @@ class Ensemble(BaseEstimator):
 
         directory = Path(directory)
         saved = json.loads((directory / PARAMS_FILE).read_text())
-        model = cls(targets=tuple(saved["targets"]), members=tuple(saved["members"]), weights=tuple(saved["weights"]))
+        weights = saved["weights"] if isinstance(saved["weights"], str) else tuple(saved["weights"])
+        model = cls(targets=tuple(saved["targets"]), members=tuple(saved["members"]), weights=weights, weight_step=saved.get("weight_step", 0.1))
         model.kinds_, model.columns_ = saved["kinds"], saved["columns"]
         model.resolved_ = saved.get("resolved", list(saved["members"]))
+        if saved.get("target_weights") is not None:
+            model.weights_ = np.asarray(saved["target_weights"], dtype=np.float64)
         model.estimators_ = [load_estimator(kind, directory / path) for kind, path in zip(saved["kinds"], saved["paths"])]
         return model
+
+
+def simplex_grid(n: int, step: float) -> list[np.ndarray]:
+    """Every weight vector of length ``n`` with entries in multiples of ``step`` summing to 1."""
+    units = int(round(1 / step))
+    return [np.array(c, dtype=np.float64) / units for c in itertools.product(range(units + 1), repeat=n) if sum(c) == units]
+
+
+def best_f1(y: np.ndarray, p: np.ndarray) -> float:
+    """The highest F1 over thresholds (0 without a positive)."""
+    from sklearn.metrics import precision_recall_curve
+
+    y = y.astype(int)
+    if y.sum() == 0 or y.sum() == len(y):
+        return 0.0
+    precision, recall, _ = precision_recall_curve(y, p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return float(f1.max())
