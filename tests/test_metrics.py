@@ -46,3 +46,17 @@ def test_macro_f1_is_over_the_voiced_labels_and_reported_columns_have_their_own(
     metrics = evaluate(frame, probs, columns, dict.fromkeys(columns, 0.5), "gold")
     assert metrics["gold/macro_f1"] == 1.0
     assert metrics["gold/reported_macro_f1"] == 0.5
+
+
+def test_promotion_rule_breaks_a_gold_tie_on_reported_paragraphs_called_voiced():
+    from training.promote import decide
+
+    champion = {"test": 0.57, "gold": 0.42, "reported_as_voiced": 0.09}
+    assert decide({"test": 0.57, "gold": 0.43, "reported_as_voiced": 0.2}, champion)[0]
+    assert not decide({"test": 0.55, "gold": 0.43, "reported_as_voiced": 0.0}, champion)[0]  # mapped test too low
+    assert not decide({"test": 0.57, "gold": 0.41, "reported_as_voiced": 0.0}, champion)[0]
+    won, reason = decide({"test": 0.57, "gold": 0.42, "reported_as_voiced": 0.05}, champion)
+    assert won and "tie on gold" in reason
+    assert not decide({"test": 0.57, "gold": 0.42, "reported_as_voiced": 0.09}, champion)[0]
+    assert not decide({"test": 0.57, "gold": 0.42, "reported_as_voiced": None}, champion)[0]
+    assert decide({"test": 0.6, "gold": None}, None)[0]

@@ -4,7 +4,10 @@
 
 Rule: both versions are scored afresh on the current training table. With a gold test split (annotated
 paragraphs), the candidate wins when its macro-F1 over the two labels is higher than the champion's on
-the gold test split and no more than ``MAPPED_TOLERANCE`` lower on the mapped test split. Without gold,
+the gold test split and no more than ``MAPPED_TOLERANCE`` lower on the mapped test split; on a tie in
+that gold figure (the same voiced outputs, e.g. a model that adds or improves only its ``*_reported``
+outputs), it wins when it calls fewer gold-``reported`` paragraphs ``voiced`` (mean over the labels of
+``reported_as_voiced``, stances by ``classifier.stance``), same mapped-test tolerance. Without gold,
 it wins when its macro-F1 on the mapped test split is higher. With no champion, the candidate becomes
 champion. The decision and the reasons are printed either way, and stored as tags on the candidate.
 """
@@ -21,12 +24,17 @@ from classifier.predict import Scorer
 from training import tracking
 from training.config import DataConfig
 from training.dataset import load_splits
-from training.metrics import evaluate
+from training.metrics import evaluate, stance_metrics
 
 import mlflow  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 
 MAPPED_TOLERANCE = 0.01
+TIE = 1e-9
+
+
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def macro_f1(scorer: Scorer, frame) -> float | None:
@@ -38,23 +46,42 @@ def macro_f1(scorer: Scorer, frame) -> float | None:
     return metrics.get("x/macro_f1")
 
 
+def reported_as_voiced(scorer: Scorer, frame) -> float | None:
+    """Mean over the labels of the share of gold-``reported`` paragraphs whose stance comes out ``voiced``."""
+    if frame.empty:
+        return None
+    probs = scorer.predict_frame(frame[["text"]])[scorer.columns].to_numpy(dtype=float)
+    metrics, _ = stance_metrics(frame, probs, scorer.columns, scorer.thresholds, "x")
+    rates = [metrics[f"x/{label}/reported_as_voiced"] for label in LABELS if f"x/{label}/reported_as_voiced" in metrics]
+    return float(sum(rates) / len(rates)) if rates else None
+
+
 def scores(uri: str, data: DataConfig) -> dict[str, float | None]:
     splits = load_splits(data)
     scorer = Scorer.from_mlflow(uri)
-    return {"test": macro_f1(scorer, splits.test), "gold": macro_f1(scorer, splits.gold_test)}
+    return {
+        "test": macro_f1(scorer, splits.test),
+        "gold": macro_f1(scorer, splits.gold_test),
+        "reported_as_voiced": reported_as_voiced(scorer, splits.gold_test),
+    }
 
 
 def decide(candidate: dict[str, float | None], champion: dict[str, float | None] | None) -> tuple[bool, str]:
     if champion is None:
         return True, "there is no champion yet"
     if candidate["gold"] is not None and champion["gold"] is not None:
-        gold_better = candidate["gold"] > champion["gold"]
+        gold_better = candidate["gold"] > champion["gold"] + TIE
         mapped_ok = (candidate["test"] or 0.0) >= (champion["test"] or 0.0) - MAPPED_TOLERANCE
         reason = (
             f"gold test macro-F1 {candidate['gold']:.4f} vs champion {champion['gold']:.4f}; "
             f"mapped test macro-F1 {candidate['test']:.4f} vs {champion['test']:.4f} (tolerance {MAPPED_TOLERANCE})"
         )
-        return gold_better and mapped_ok, reason
+        stance_better = False
+        if abs(candidate["gold"] - champion["gold"]) <= TIE:
+            ours, theirs = candidate.get("reported_as_voiced"), champion.get("reported_as_voiced")
+            stance_better = ours is not None and (theirs is None or ours < theirs)
+            reason += f"; tie on gold: reported paragraphs called voiced {_rate(ours)} vs champion {_rate(theirs)}"
+        return (gold_better or stance_better) and mapped_ok, reason
     better = (candidate["test"] or 0.0) > (champion["test"] or 0.0)
     return better, f"mapped test macro-F1 {candidate['test']:.4f} vs champion {champion['test']:.4f} (no gold test split)"
 
