@@ -86,32 +86,3 @@ def test_calibration_keeps_order_and_one_class_targets():
     assert np.allclose(raw[:, 1], cal[:, 1])
     order = np.argsort(raw[:, 0], kind="stable")
     assert np.all(np.diff(cal[order, 0]) >= -1e-12)  # sigmoid calibration is monotone
-
-
-def test_stance_gate_raises_reported_for_reporting_text_and_keeps_voiced(tmp_path):
-    from classifier.labels import LABELS, REPORTED_COLUMNS
-
-    texts = [
-        "secret elites planned the crisis", "the deep state orchestrated the crisis", "bankers plot the crisis in secret",
-        "there is no evidence that secret elites planned the crisis", "state media falsely claimed the deep state orchestrated it",
-        "the council met on monday", "rain is expected tomorrow", "the west wants to destroy us",
-        "there is no evidence that the west wants to destroy russia", "the school reopened",
-    ] * 3
-    # columns: conspiracy voiced, anti voiced, conspiracy reported, anti reported
-    y = np.array([
-        [1, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0],
-        [0, 0, 0, 0], [0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0],
-    ] * 3, dtype=float)
-    targets = (*LABELS, *REPORTED_COLUMNS)
-    plain = small_model(targets=targets).fit(texts, y)
-    gated = small_model(targets=targets, stance_gate=True).fit(texts, y)
-    probe = ["there is no evidence that the deep state planned the crisis", "the deep state planned the crisis"]
-    p_plain, p_gated = plain.predict_proba(probe), gated.predict_proba(probe)
-    assert np.allclose(p_plain[:, :2], p_gated[:, :2])  # voiced outputs unchanged
-    assert (p_gated[:, 2:] >= p_plain[:, 2:] - 1e-12).all()
-    gate = gated.gate_.predict_proba(gated.vectorizer_.transform(probe))[:, 1]
-    assert gate[0] > 0.5 > gate[1]  # the rebuttal reads as reporting, the claim as voicing
-    loaded = load_skops(save_skops(gated, tmp_path / "gated.skops"))
-    assert np.allclose(loaded.predict_proba(probe), p_gated)
-    with pytest.raises(ValueError, match="stance_gate"):
-        small_model(stance_gate=True).fit(TEXTS, Y)
