@@ -1,4 +1,4 @@
-"""An ensemble: the average of its members' probabilities, per output column.
+"""An ensemble: a weighted average of its members' probabilities, per output column.
 
 Members are logged models: any MLflow model URI (``models:/narrative-classifier/1``,
 ``runs:/<id>/model``) or ``experiment:<name>``, the model of the newest finished run of the project
