@@ -26,10 +26,8 @@ from classifier.models.transformer import (
     LastCall,
     capped_rows,
     default_model_path,
-    padded,
     set_threads,
-    sorted_batches,
-    windows,
+    window_batches,
 )
 
 ENCODER_DIR = "encoder"
@@ -98,18 +96,16 @@ class EmbeddingLogReg(BaseEstimator):
 
         set_threads(self.threads)
         encoder, tokenizer = self.__dict__["_encoder"], self.__dict__["_tokenizer"]
-        ids, owner = windows(tokenizer, texts, self.max_length, self.stride)
         size = encoder.config.hidden_size
         sums, counts = np.zeros((len(texts), size)), np.zeros(len(texts))
         with torch.inference_mode():
-            for batch in sorted_batches(ids, self.batch_size):
-                input_ids, mask = padded([ids[i] for i in batch], tokenizer.pad_token_id or 0)
+            for owners, input_ids, mask in window_batches(tokenizer, texts, self.max_length, self.stride, self.batch_size):
                 hidden = encoder(input_ids=input_ids, attention_mask=mask).last_hidden_state
                 m = mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
                 pooled = torch.nn.functional.normalize(pooled, dim=-1).float().numpy()
-                np.add.at(sums, owner[batch], pooled)
-                np.add.at(counts, owner[batch], 1.0)
+                np.add.at(sums, owners, pooled)
+                np.add.at(counts, owners, 1.0)
         means = sums / np.maximum(counts, 1.0)[:, None]
         return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
 

@@ -118,17 +118,23 @@ def sorted_batches(ids: list[list[int]], batch_size: int):
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
+def window_batches(tokenizer, texts: Sequence[str], max_length: int, stride: int, batch_size: int):
+    """The windows of ``texts`` in length-sorted, dynamically padded batches: yields (text index of each
+    window, input ids, attention mask). Iterate under ``torch.inference_mode()`` to score."""
+    ids, owner = windows(tokenizer, texts, max_length, stride)
+    for batch in sorted_batches(ids, batch_size):
+        input_ids, mask = padded([ids[i] for i in batch], tokenizer.pad_token_id or 0)
+        yield owner[batch], input_ids, mask
+
+
 def score_windows(forward, tokenizer, texts: Sequence[str], max_length: int, stride: int, batch_size: int, n_outputs: int) -> np.ndarray:
     """Per text, the maximum over its windows of ``forward(input_ids, mask)`` (a (batch, n_outputs) array)."""
     import torch
 
-    ids, owner = windows(tokenizer, texts, max_length, stride)
     out = np.full((len(texts), n_outputs), -np.inf)
     with torch.inference_mode():
-        for batch in sorted_batches(ids, batch_size):
-            input_ids, mask = padded([ids[i] for i in batch], tokenizer.pad_token_id or 0)
-            values = forward(input_ids, mask)
-            np.maximum.at(out, owner[batch], values)
+        for owners, input_ids, mask in window_batches(tokenizer, texts, max_length, stride, batch_size):
+            np.maximum.at(out, owners, forward(input_ids, mask))
     return out
 
 
