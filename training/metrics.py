@@ -20,6 +20,9 @@ from sklearn.metrics import (
     recall_score,
 )
 
+from classifier.labels import REPORTED_COLUMNS
+from classifier.models.targets import f1_by_threshold
+
 DEFAULT_THRESHOLD = 0.5
 METRICS = ("precision", "recall", "f1", "mcc", "pr_auc", "brier")
 
@@ -32,10 +35,7 @@ def choose_threshold(y: np.ndarray, p: np.ndarray, min_precision: float = 0.0) -
     y, p = y[known].astype(int), p[known]
     if len(np.unique(y)) < 2:
         return DEFAULT_THRESHOLD
-    precision, recall, thresholds = precision_recall_curve(y, p)
-    precision, recall = precision[:-1], recall[:-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    precision, f1, thresholds = f1_by_threshold(y, p)
     f1 = np.where(precision >= min_precision, f1, -1.0)
     best = np.flatnonzero(f1 == f1.max())
     return float(thresholds[best[-1]])
@@ -65,7 +65,6 @@ def evaluate(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thr
     ``{prefix}/macro_f1``, the mean F1 over the voiced label columns that have positives (the two
     labels, so that models with and without ``*_reported`` outputs compare on one figure), and
     ``{prefix}/reported_macro_f1``, the same over the ``*_reported`` columns."""
-    from classifier.labels import REPORTED_COLUMNS
 
     out: dict[str, float] = {}
     groups = [(None, np.ones(len(frame), dtype=bool))] + [

@@ -185,12 +185,9 @@ def simplex_grid(n: int, step: float) -> list[np.ndarray]:
 
 def best_f1(y: np.ndarray, p: np.ndarray) -> float:
     """The highest F1 over thresholds (0 without a positive)."""
-    from sklearn.metrics import precision_recall_curve
+    from classifier.models.targets import f1_by_threshold
 
     y = y.astype(int)
     if y.sum() == 0 or y.sum() == len(y):
         return 0.0
-    precision, recall, _ = precision_recall_curve(y, p)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return float(f1.max())
+    return float(f1_by_threshold(y, p)[1].max())

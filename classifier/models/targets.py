@@ -43,3 +43,15 @@ def predict_per_target(estimators, priors: np.ndarray, features) -> np.ndarray:
         for estimator, prior in zip(estimators, priors)
     ]
     return np.column_stack(columns) if columns else np.empty((n, 0))
+
+
+def f1_by_threshold(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Precision and F1 at each candidate threshold of scores ``p`` for binary ``y`` (both classes
+    present), with the thresholds: the points of the precision-recall curve."""
+    from sklearn.metrics import precision_recall_curve
+
+    precision, recall, thresholds = precision_recall_curve(y, p)
+    precision, recall = precision[:-1], recall[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return precision, f1, thresholds
