@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 
+import numpy as np
 
 from classifier.labels import LABELS
 from classifier.predict import Scorer
@@ -37,32 +38,36 @@ def _rate(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-def macro_f1(scorer: Scorer, frame) -> float | None:
-    """Macro-F1 over the labels on ``frame`` at the model's own thresholds; None without positives."""
+def macro_f1(scorer: Scorer, frame, probs: np.ndarray) -> float | None:
+    """Macro-F1 over the labels on ``frame`` (scored ``probs``, in ``scorer.columns`` order) at the
+    model's own thresholds; None without rows or positives."""
     if frame.empty:
         return None
-    probs = scorer.predict_frame(frame[["text"]])[list(LABELS)].to_numpy(dtype=float)
-    metrics = evaluate(frame, probs, LABELS, {label: scorer.thresholds[label] for label in LABELS}, "x")
+    voiced = probs[:, [scorer.columns.index(label) for label in LABELS]]
+    metrics = evaluate(frame, voiced, LABELS, {label: scorer.thresholds[label] for label in LABELS}, "x")
     return metrics.get("x/macro_f1")
 
 
-def reported_as_voiced(scorer: Scorer, frame) -> float | None:
+def reported_as_voiced(scorer: Scorer, frame, probs: np.ndarray) -> float | None:
     """Mean over the labels of the share of gold-``reported`` paragraphs whose stance comes out ``voiced``."""
     if frame.empty:
         return None
-    probs = scorer.predict_frame(frame[["text"]])[scorer.columns].to_numpy(dtype=float)
     metrics, _ = stance_metrics(frame, probs, scorer.columns, scorer.thresholds, "x")
     rates = [metrics[f"x/{label}/reported_as_voiced"] for label in LABELS if f"x/{label}/reported_as_voiced" in metrics]
     return float(sum(rates) / len(rates)) if rates else None
 
 
 def scores(uri: str, data: DataConfig) -> dict[str, float | None]:
-    splits = load_splits(data)
+    """The promotion figures of one version: the test split is scored once; the gold test split is
+    its gold rows."""
+    test = load_splits(data).test
     scorer = Scorer.from_mlflow(uri)
+    probs = scorer.predict_frame(test[["text"]])[scorer.columns].to_numpy(dtype=float) if len(test) else np.empty((0, len(scorer.columns)))
+    gold = test["gold"].to_numpy(dtype=bool)
     return {
-        "test": macro_f1(scorer, splits.test),
-        "gold": macro_f1(scorer, splits.gold_test),
-        "reported_as_voiced": reported_as_voiced(scorer, splits.gold_test),
+        "test": macro_f1(scorer, test, probs),
+        "gold": macro_f1(scorer, test[gold], probs[gold]),
+        "reported_as_voiced": reported_as_voiced(scorer, test[gold], probs[gold]),
     }
 
 
