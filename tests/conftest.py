@@ -83,23 +83,18 @@ def tiny_corpora(tmp_path: Path) -> Path:
     return write_tiny_corpora(tmp_path / "corpora")
 
 
-@pytest.fixture(scope="session")
-def tiny_model_store(tmp_path_factory) -> dict:
-    """A temporary sqlite MLflow store with one tiny TF-IDF model trained on the project's own sample.
-
-    Returns the store's URI and the model's URI (version 1); the environment is left as it was.
-    """
+def sample_experiment(tmp: Path, name: str, description: str) -> Path:
+    """The project's sample table in ``tmp/build`` and ``tmp/<name>.yaml``, a small TF-IDF experiment on it."""
     import textwrap
 
     from data import build
-    from training import train
 
-    tmp = tmp_path_factory.mktemp("tiny_model")
-    experiment = tmp / "tiny.yaml"
+    assert build.main(["--sample", "--out", str(tmp / "build")]) == 0
+    experiment = tmp / f"{name}.yaml"
     experiment.write_text(
         textwrap.dedent(
             f"""
-            description: tiny model for the scoring tests
+            description: {description}
             model:
               kind: tfidf_logreg
               params: {{min_df: 1, max_features: 5000}}
@@ -108,8 +103,20 @@ def tiny_model_store(tmp_path_factory) -> dict:
             """
         )
     )
+    return experiment
+
+
+@pytest.fixture(scope="session")
+def tiny_model_store(tmp_path_factory) -> dict:
+    """A temporary sqlite MLflow store with one tiny TF-IDF model trained on the project's own sample.
+
+    Returns the store's URI and the model's URI (version 1); the environment is left as it was.
+    """
+    from training import train
+
+    tmp = tmp_path_factory.mktemp("tiny_model")
+    experiment = sample_experiment(tmp, "tiny", "tiny model for the scoring tests")
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
     with tracking_store(uri):
-        assert build.main(["--sample", "--out", str(tmp / "build")]) == 0
         assert train.main(["--exp", str(experiment)]) == 0
     return {"tmp": tmp, "uri": uri, "model": "models:/narrative-classifier/1"}

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from classifier.labels import LABELS
-from tests.conftest import tracking_store
+from tests.conftest import sample_experiment, tracking_store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,24 +22,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """A sample training table, a temporary sqlite store, and two trained versions in it."""
-    from data import build
     from training import promote, train
 
     tmp = tmp_path_factory.mktemp("pipeline")
-    assert build.main(["--sample", "--out", str(tmp / "build")]) == 0
-    experiment = tmp / "smoke.yaml"
-    experiment.write_text(
-        textwrap.dedent(
-            f"""
-            description: smoke test on the project's own sample
-            model:
-              kind: tfidf_logreg
-              params: {{min_df: 1, max_features: 5000}}
-            data:
-              table: {tmp / 'build' / 'paragraphs.parquet'}
-            """
-        )
-    )
+    experiment = sample_experiment(tmp, "smoke", "smoke test on the project's own sample")
     uri = f"sqlite:///{tmp / 'mlflow.db'}"
     with tracking_store(uri):
         assert train.main(["--exp", str(experiment)]) == 0
