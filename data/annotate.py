@@ -1,6 +1,7 @@
 """Annotation plumbing: draw the paragraphs to annotate, and merge annotators' label files.
 
     python -m data.annotate export --out DIR [--corpora DIR]      # batches of paragraphs to read (text!)
+    python -m data.annotate export --set reported-news --out DIR  # the news paragraphs added for `reported`
     python -m data.annotate second-pass --out DIR                 # the random 200 for the agreement pass
     python -m data.annotate merge LABELS.csv... -o data/annotations/gold.csv
     python -m data.annotate agreement FIRST.csv SECOND.csv         # Cohen's kappa per label
@@ -22,13 +23,26 @@ from pathlib import Path
 from classifier.labels import LABELS, STANCES
 from classifier.text import text_hash
 from data.corpora import corpora_root
+from data.gold import GOLD_FRACTIONS, read_annotations
 from data.sources import Row, euvsdisinfo, pan2024, semeval2023, semeval2025
+from data.split import assign_split
 
 SEED = 20261126
 GOLD_FIELDS = ["source", "doc_id", "index", "text_hash", *LABELS, "note"]
 ABOUT_NARRATIVES = re.compile(
     r"propaganda|disinformation|misinformation|conspiracy theor|narrative|state media|state tv|state-run|"
     r"fake news|kremlin claims|falsely claim|baseless|debunk|fact-check",
+    re.IGNORECASE,
+)
+ATTRIBUTION = re.compile(
+    r"\b(accus\w*|claim\w*|alleg\w*|blam\w*|insist\w*|portray\w*|depict\w*|brand\w*|so-called|theor\w*|narrative\w*|"
+    r"propaganda|disinformation|state media|state television|state tv|kremlin-backed|pro-kremlin|mouthpiece)\b",
+    re.IGNORECASE,
+)
+PLOT_OR_FOREIGN = re.compile(
+    r"\b(plot\w*|conspir\w*|coup|colou?r revolution|foreign agent\w*|agents? of|meddl\w*|interfer\w*|puppet\w*|soros|"
+    r"deep state|cia|nato|the west|western|foreign|globalist\w*|elites?|secret\w*|orchestrat\w*|staged|false.flag|"
+    r"provocation\w*|russophob\w*|hostile)\b",
     re.IGNORECASE,
 )
 
@@ -65,15 +79,58 @@ def draw(root: Path) -> list[tuple[str, Row]]:
     return chosen
 
 
-def export(root: Path, out: Path, batch_size: int = 110) -> None:
+def stays_in_train(row: Row) -> bool:
+    """Whether the paragraph's article is in train both as it is and once it holds a gold paragraph, so
+    that annotating it changes no dev or test row."""
+    return assign_split(row.source, row.group) == "train" and assign_split(row.source, row.group, GOLD_FRACTIONS) == "train"
+
+
+def draw_reported_news(root: Path, annotated: set[tuple[str, str, int]]) -> list[tuple[str, Row]]:
+    """The second set: every English SemEval news paragraph not yet annotated that talks about
+    propaganda or narratives, or attributes a plot or foreign hostility to someone (a word filter that
+    only chooses what to read), from articles that stay in train, so that ``reported`` gains news
+    examples for training while the gold dev and test splits stay as they are."""
+    rows = [row for module in (semeval2023, semeval2025) for row in module.load(root) if row.lang == "en"]
+    return [
+        ("news-reported-train", row)
+        for row in rows
+        if (row.source, row.doc_id, row.index) not in annotated
+        and len(row.text) >= 60
+        and stays_in_train(row)
+        and (ABOUT_NARRATIVES.search(row.text) or (ATTRIBUTION.search(row.text) and PLOT_OR_FOREIGN.search(row.text)))
+    ]
+
+
+def with_context(chosen: list[tuple[str, Row]], root: Path) -> dict[str, dict[str, str]]:
+    """The paragraphs before and after each chosen one, so quotations can be attributed."""
+    wanted = {(row.source, row.doc_id) for _, row in chosen}
+    by_article: dict[tuple[str, str], dict[int, str]] = {}
+    for row in _all_rows(root):
+        if (row.source, row.doc_id) in wanted:
+            by_article.setdefault((row.source, row.doc_id), {})[row.index] = row.text
+    return {
+        uid(row): {
+            "before": by_article[(row.source, row.doc_id)].get(row.index - 1, ""),
+            "after": by_article[(row.source, row.doc_id)].get(row.index + 1, ""),
+        }
+        for _, row in chosen
+    }
+
+
+def export(root: Path, out: Path, batch_size: int = 110, which: str = "gold") -> None:
     out.mkdir(parents=True, exist_ok=True)
-    chosen = draw(root)
+    if which == "reported-news":
+        annotated = {(a.source, a.doc_id, int(a.index)) for a in read_annotations().itertuples()}
+        chosen = draw_reported_news(root, annotated)
+        context = with_context(chosen, root)
+    else:
+        chosen, context = draw(root), {}
     batches: list[list[dict]] = [[]]
     previous_doc = None
     for stratum, row in chosen:
         if len(batches[-1]) >= batch_size and row.doc_id != previous_doc:
             batches.append([])
-        batches[-1].append({"uid": uid(row), "stratum": stratum, "text": row.text})
+        batches[-1].append({"uid": uid(row), "stratum": stratum, "text": row.text, **context.get(uid(row), {})})
         previous_doc = row.doc_id
     for number, batch in enumerate(batches):
         path = out / f"batch_{number:02d}.jsonl"
@@ -163,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     export_parser = commands.add_parser("export")
     export_parser.add_argument("--out", type=Path, required=True)
+    export_parser.add_argument("--set", dest="which", choices=("gold", "reported-news"), default="gold",
+                               help="gold: the first annotation set; reported-news: news paragraphs about narratives from train articles")
+    export_parser.add_argument("--batch-size", type=int, default=110)
     second_parser = commands.add_parser("second-pass")
     second_parser.add_argument("--out", type=Path, required=True)
     merge_parser = commands.add_parser("merge")
@@ -174,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = corpora_root(args.corpora)
     if args.command == "export":
-        export(root, args.out)
+        export(root, args.out, args.batch_size, args.which)
     elif args.command == "second-pass":
         second_pass(args.out)
     elif args.command == "agreement":
