@@ -2,6 +2,7 @@
 
     python -m data.annotate export --out DIR [--corpora DIR]      # batches of paragraphs to read (text!)
     python -m data.annotate export --set reported-news --out DIR  # the news paragraphs added for `reported`
+                                                                  # (gold_reported_news.csv; drawn again, the same set)
     python -m data.annotate second-pass --out DIR                 # the random 200 for the agreement pass
     python -m data.annotate merge LABELS.csv... -o data/annotations/gold.csv
     python -m data.annotate agreement FIRST.csv SECOND.csv         # Cohen's kappa per label
@@ -28,6 +29,7 @@ from data.sources import Row, euvsdisinfo, pan2024, semeval2023, semeval2025
 from data.split import assign_split
 
 SEED = 20261126
+REPORTED_NEWS_FILE = "gold_reported_news.csv"  # the labels of the reported-news set, beside gold.csv
 GOLD_FIELDS = ["source", "doc_id", "index", "text_hash", *LABELS, "note"]
 ABOUT_NARRATIVES = re.compile(
     r"propaganda|disinformation|misinformation|conspiracy theor|narrative|state media|state tv|state-run|"
@@ -120,7 +122,9 @@ def with_context(chosen: list[tuple[str, Row]], root: Path) -> dict[str, dict[st
 def export(root: Path, out: Path, batch_size: int = 110, which: str = "gold") -> None:
     out.mkdir(parents=True, exist_ok=True)
     if which == "reported-news":
-        annotated = {(a.source, a.doc_id, int(a.index)) for a in read_annotations().itertuples()}
+        earlier = read_annotations()
+        earlier = earlier[~earlier["file"].str.startswith(f"{REPORTED_NEWS_FILE}:")]
+        annotated = {(a.source, a.doc_id, int(a.index)) for a in earlier.itertuples()}
         chosen = draw_reported_news(root, annotated)
         context = with_context(chosen, root)
     else:
