@@ -21,7 +21,7 @@ from data import sample
 from data.corpora import CORPORA, REPO_ROOT, corpora_root
 from data.gold import ANNOTATIONS_DIR, STANCE_COLUMNS, AnnotationMismatch, apply_annotations, read_annotations
 from data.sources import CorpusMissing, Row, euvsdisinfo, pan2024, semeval2023, semeval2025
-from data.split import SPLITS, assign_split
+from data.split import SPLITS, corpus_split, read_test_groups
 
 DEFAULT_OUT = REPO_ROOT / "build"
 TABLE_NAME = "paragraphs.parquet"
@@ -48,7 +48,7 @@ def collect(root: Path) -> tuple[list[Row], dict[str, str]]:
     return rows, missing
 
 
-def to_frame(rows: Iterable[Row]) -> pd.DataFrame:
+def to_frame(rows: Iterable[Row], test_groups: frozenset[tuple[str, str]] = frozenset()) -> pd.DataFrame:
     records = []
     for row in rows:
         record = asdict(row)
@@ -57,7 +57,7 @@ def to_frame(rows: Iterable[Row]) -> pd.DataFrame:
             record[label] = labels.get(label)
             record[label + "_reported"] = reported.get(label)
         record["uid"] = f"{row.source}:{row.doc_id}:{row.index}"
-        record["split"] = sample.split_of(row.doc_id) if row.source == sample.NAME else assign_split(row.source, row.group)
+        record["split"] = sample.split_of(row.doc_id) if row.source == sample.NAME else corpus_split(row.source, row.group, test_groups)
         records.append(record)
     frame = pd.DataFrame.from_records(records, columns=COLUMNS)
     for column in (*LABELS, *REPORTED_COLUMNS):
@@ -139,7 +139,7 @@ def build(root: Path, *, use_sample: bool = False, strict: bool = False, annotat
         if not rows:
             print("No corpus found: building the project's own sample instead (never used to report accuracy).", file=sys.stderr)
             rows = sample.load()
-    frame = to_frame(rows)
+    frame = to_frame(rows, read_test_groups())
     annotations = read_annotations(annotations_dir)
     skipped = ~annotations["source"].isin(frame["source"].unique())
     if skipped.any():

@@ -1,9 +1,9 @@
 """Join the project's paragraph annotations (ids, hashes and stances) to the corpus rows.
 
-Annotations live in ``data/annotations/*.csv`` (see ``data/GUIDELINES.md``). A gold paragraph's stance
-sets its labels: ``voiced`` -> label 1; ``reported`` -> ``*_reported`` 1; both 0 otherwise. Every
-article with a gold paragraph is split by ``GOLD_FRACTIONS``, so the gold has its own article-grouped
-dev and test splits of a useful size, and no article straddles two splits.
+Annotations live in ``data/annotations/*.csv`` (see ``data/GUIDELINES.md``): ``gold*.csv``, the first
+annotated sets, and ``read.csv``, the bulk reading of every paragraph (``data/reading.py``). A read
+paragraph's stance sets its labels: ``voiced`` -> label 1; ``reported`` -> ``*_reported`` 1; both 0
+otherwise. Splits are set by ``data.build`` (the frozen test split and the hashed train/dev split).
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ import pandas as pd
 from classifier.labels import LABELS, STANCES
 from classifier.text import text_hash
 from data.corpora import REPO_ROOT
-from data.split import assign_split
 
 ANNOTATIONS_DIR = REPO_ROOT / "data" / "annotations"
-GOLD_FILE_GLOB = "gold*.csv"
-GOLD_FRACTIONS = (0.6, 0.2, 0.2)
+GOLD_FILE_GLOB = "*.csv"
+GOLD_FRACTIONS = (0.6, 0.2, 0.2)  # the split of gold articles before the test split was frozen (data.annotate)
 STANCE_COLUMNS = tuple(f"{label}_stance" for label in LABELS)
 
 
@@ -78,9 +77,4 @@ def apply_annotations(frame: pd.DataFrame, annotations: pd.DataFrame) -> pd.Data
         frame.loc[rows, stance_column] = stances
         frame.loc[rows, label] = (stances == "voiced").astype(float)
         frame.loc[rows, label + "_reported"] = (stances == "reported").astype(float)
-    gold_groups = set(zip(frame.loc[frame["gold"], "source"], frame.loc[frame["gold"], "group"]))
-    in_gold_group = [(s, g) in gold_groups for s, g in zip(frame["source"], frame["group"])]
-    frame.loc[in_gold_group, "split"] = [
-        assign_split(s, g, GOLD_FRACTIONS) for s, g in zip(frame.loc[in_gold_group, "source"], frame.loc[in_gold_group, "group"])
-    ]
     return frame

@@ -1,0 +1,440 @@
+"""Reading every paragraph of the training table: calibration, bulk batches, ingest, second reading.
+
+    python -m data.reading freeze-test                      # once: fix the test split by group id
+    python -m data.reading calibration --out DIR            # the 200 paragraphs every reader labels first
+    python -m data.reading bulk --out DIR [--size 500]      # every unread paragraph, in reading order
+    python -m data.reading ingest DIR...                    # readers' files -> data/annotations/read.csv
+    python -m data.reading record DIR FILE -o CSV           # one reader's file as ids and stances
+    python -m data.reading second --out DIR [--size 1000]   # a stratified random sample to read again
+    python -m data.reading agreement FIRST SECOND           # Cohen's kappa per label, source and language
+
+A batch is an article-ordered list of paragraphs split into pages of text a reader reads in order
+(``page_NN.md``) and ``keys.jsonl`` (key -> uid, text hash). A reader writes one line per key,
+``key|conspiracy|anti_foreign|note`` (or tab-separated), the stances written ``v``/``r``/``n``. The order of
+reading is chosen by a rule (``priority``); no label is pre-filled: a key without a line stays unread.
+Exported batches hold corpus text: keep them outside the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from classifier.labels import LABELS, STANCES
+from classifier.text import text_hash
+from data.annotate import ABOUT_NARRATIVES, ATTRIBUTION, GOLD_FIELDS, PLOT_OR_FOREIGN
+from data.corpora import REPO_ROOT
+from data.gold import ANNOTATIONS_DIR, read_annotations
+from data.split import TEST_SPLIT_FILE, assign_split, read_test_groups
+
+TABLE = REPO_ROOT / "build" / "paragraphs.parquet"
+READ_FILE = ANNOTATIONS_DIR / "read.csv"
+SECOND_DIR = ANNOTATIONS_DIR / "second_reading"
+SEED = 20261202
+PAGE_CHARS = 18_000
+CONTEXT_CHARS = 400
+SHORT = {"v": "voiced", "r": "reported", "n": "none"}
+# Paragraphs on the subjects the two framings feed on; the read labels say which of them voice nothing
+# (topic-matched hard negatives). The rule only names the stratum; it assigns no label.
+TOPIC = re.compile(
+    r"\b(migra\w*|refugee\w*|asylum|immigra\w*|border\w*|nato|european union|brussels|\beu\b|sanction\w*|"
+    r"united states|washington|america\w*|the west|western|foreign\w*|interfer\w*|elect\w*|protest\w*|"
+    r"government|vaccin\w*|pandemic|ngo\w*|soros|ukrain\w*|russia\w*|kremlin|moscow|china|beijing)\b",
+    re.IGNORECASE,
+)
+
+
+def uid_of(source: str, doc_id: str, index: int) -> str:
+    return f"{source}:{doc_id}:{index}"
+
+
+def load_table(path: Path = TABLE) -> pd.DataFrame:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run `make data` first")
+    return pd.read_parquet(path)
+
+
+def cue(text: str) -> bool:
+    """Whether a paragraph has the words of reporting on a narrative (chooses reading order only)."""
+    return bool(ABOUT_NARRATIVES.search(text) or (ATTRIBUTION.search(text) and PLOT_OR_FOREIGN.search(text)))
+
+
+# --- the frozen test split -------------------------------------------------------------------------
+
+
+def freeze_test(table: pd.DataFrame) -> pd.DataFrame:
+    """The groups of the test split, chosen once: every group the table had in test; the EUvsDisinfo
+    cases with a disproof and the PAN messages it had in dev; a hashed fifth of the other EUvsDisinfo
+    cases with a disproof and a hashed tenth of the news articles with a reporting cue (so the split
+    holds enough `reported` paragraphs). Chosen from ids and text cues only, before any reading."""
+    groups = table[["source", "group", "split", "origin", "text"]]
+    chosen = set(map(tuple, groups.loc[groups["split"] == "test", ["source", "group"]].to_numpy()))
+    disproof_cases = set(groups.loc[groups["origin"] == "disproof", "group"])
+    dev = groups[groups["split"] == "dev"]
+    chosen |= {("euvsdisinfo", g) for g in dev.loc[dev["source"] == "euvsdisinfo", "group"] if g in disproof_cases}
+    chosen |= {("pan2024", g) for g in dev.loc[dev["source"] == "pan2024", "group"]}
+    train = groups[groups["split"] == "train"]
+    for case in sorted(set(train.loc[train["source"] == "euvsdisinfo", "group"]) & disproof_cases):
+        if assign_split("euvsdisinfo", case, (0.8, 0.0, 0.2), salt="frozen-test") == "test":
+            chosen.add(("euvsdisinfo", case))
+    news = train[train["source"].isin(["semeval2023", "semeval2025"])]
+    cued = {(s, g) for s, g, t in zip(news["source"], news["group"], news["text"]) if cue(t)}
+    for source, group in sorted(cued):
+        if assign_split(source, group, (0.9, 0.0, 0.1), salt="frozen-test") == "test":
+            chosen.add((source, group))
+    return pd.DataFrame(sorted(chosen), columns=["source", "group"])
+
+
+# --- what to read, in which order ------------------------------------------------------------------
+
+
+def priority(table: pd.DataFrame, test_groups: set[tuple[str, str]]) -> pd.Series:
+    """Reading order (lower first): the test split; train paragraphs with a reporting cue, disproofs,
+    Telegram messages and mapped positives; dev; the rest of train. Per article, the article's best."""
+    in_test = [(s, g) in test_groups for s, g in zip(table["source"], table["group"])]
+    mapped = table[list(LABELS)].fillna(0).max(axis=1).gt(0) | table["origin"].isin(["disproof", "message"])
+    cued = table["text"].map(cue)
+    rank = pd.Series(4, index=table.index)
+    rank[(table["split"] == "dev")] = 3
+    rank[(table["split"] == "train") & (mapped | cued)] = 1
+    rank[in_test] = 0
+    return rank.groupby([table["source"], table["group"]]).transform("min")
+
+
+def unread(table: pd.DataFrame) -> pd.DataFrame:
+    annotations = read_annotations()
+    done = set(zip(annotations["source"], annotations["doc_id"], annotations["index"].astype(int)))
+    keep = [(s, d, int(i)) not in done for s, d, i in zip(table["source"], table["doc_id"], table["index"])]
+    return table[keep]
+
+
+def _context(table: pd.DataFrame) -> dict[tuple[str, str, int], str]:
+    return {(s, d, int(i)): t for s, d, i, t in zip(table["source"], table["doc_id"], table["index"], table["text"])}
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= CONTEXT_CHARS else text[:CONTEXT_CHARS] + " …"
+
+
+def write_batch(out: Path, name: str, rows: pd.DataFrame, context: dict) -> int:
+    """Pages of the rows in order; neighbours outside the batch shown as context."""
+    folder = out / name
+    folder.mkdir(parents=True, exist_ok=True)
+    inside = set(zip(rows["source"], rows["doc_id"], rows["index"].astype(int)))
+    pages, page, size, keys = [], [], 0, []
+    previous = None
+    for number, row in enumerate(rows.itertuples(), start=1):
+        key = f"{name}-{number:04d}"
+        keys.append({"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": text_hash(row.text)})
+        article = (row.source, row.doc_id)
+        lines = []
+        if article != previous:
+            lines.append(f"\n=== ARTICLE {row.source} / {row.lang} / {row.doc_id} ===")
+        before = context.get((row.source, row.doc_id, int(row.index) - 1))
+        if before and (row.source, row.doc_id, int(row.index) - 1) not in inside:
+            lines.append(f"(context before, not to label) {_clip(before)}")
+        lines.append(f"[{key}] ({row.origin}) {row.text}")
+        after = context.get((row.source, row.doc_id, int(row.index) + 1))
+        if after and (row.source, row.doc_id, int(row.index) + 1) not in inside:
+            lines.append(f"(context after, not to label) {_clip(after)}")
+        block = "\n".join(lines) + "\n"
+        if page and size + len(block) > PAGE_CHARS:
+            pages.append(page)
+            page, size = [], 0
+        page.append(block)
+        size += len(block)
+        previous = article
+    if page:
+        pages.append(page)
+    for index, blocks in enumerate(pages, start=1):
+        (folder / f"page_{index:02d}.md").write_text("".join(blocks), encoding="utf-8")
+    (folder / "keys.jsonl").write_text("".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8")
+    return len(keys)
+
+
+def export_bulk(table: pd.DataFrame, out: Path, size: int, start: int = 0) -> list[str]:
+    test_groups = read_test_groups()
+    todo = unread(table)
+    rank = priority(table, test_groups).loc[todo.index]
+    rng = random.Random(SEED)
+    articles = sorted(set(zip(todo["source"], todo["group"])))
+    shuffled = {article: rng.random() for article in articles}
+    todo = todo.assign(
+        _rank=rank,
+        _article=[shuffled[(s, g)] for s, g in zip(todo["source"], todo["group"])],
+    ).sort_values(["_rank", "_article", "source", "doc_id", "index"], kind="stable")
+    context = _context(table)
+    names, batch, count = [], [], 0
+    for _, part in todo.groupby(["_rank", "_article", "source", "group"], sort=False):
+        batch.append(part)
+        count += len(part)
+        if count >= size:
+            name = f"b{start + len(names):03d}"
+            write_batch(out, name, pd.concat(batch), context)
+            names.append(name)
+            batch, count = [], 0
+    if batch:
+        name = f"b{start + len(names):03d}"
+        write_batch(out, name, pd.concat(batch), context)
+        names.append(name)
+    print(f"{len(todo):,} unread paragraphs in {len(names)} batches under {out}")
+    return names
+
+
+def export_calibration(table: pd.DataFrame, out: Path, size: int = 200) -> None:
+    """200 paragraphs outside the test split, stratified by source and language, a tenth with a
+    reporting cue, every one shown with its neighbours."""
+    rng = random.Random(SEED + 1)
+    test_groups = read_test_groups()
+    pool = table[[(s, g) not in test_groups for s, g in zip(table["source"], table["group"])]]
+    quotas = {
+        ("euvsdisinfo", "en", "claim"): 20, ("euvsdisinfo", "en", "disproof"): 20,
+        ("pan2024", "en", None): 15, ("pan2024", "es", None): 15,
+        ("semeval2023", "en", None): 18, ("semeval2025", "en", None): 18,
+        **{("semeval2023", lang, None): 6 for lang in ("de", "fr", "it", "pl", "ru")},
+        **{("semeval2025", lang, None): 7 for lang in ("bg", "pt", "ru", "hi")},
+    }
+    picked: list[int] = []
+    for (source, lang, origin), quota in quotas.items():
+        part = pool[(pool["source"] == source) & (pool["lang"] == lang)]
+        if origin:
+            part = part[part["origin"] == origin]
+        picked += rng.sample(list(part.index), quota)
+    cued = [i for i in pool.index[pool["text"].map(cue)] if i not in picked and pool.at[i, "source"] in ("semeval2023", "semeval2025")]
+    picked += rng.sample(cued, size - len(picked))
+    rows = pool.loc[picked].sample(frac=1.0, random_state=SEED)
+    context = _context(table)
+    write_batch(out, "cal", rows.iloc[:0], context)  # folder
+    lines, keys = [], []
+    for number, row in enumerate(rows.itertuples(), start=1):
+        key = f"cal-{number:04d}"
+        keys.append({"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": text_hash(row.text)})
+        before = context.get((row.source, row.doc_id, int(row.index) - 1))
+        after = context.get((row.source, row.doc_id, int(row.index) + 1))
+        lines.append(f"\n=== {row.source} / {row.lang} / {row.doc_id} ===")
+        if before:
+            lines.append(f"(context before, not to label) {_clip(before)}")
+        lines.append(f"[{key}] ({row.origin}) {row.text}")
+        if after:
+            lines.append(f"(context after, not to label) {_clip(after)}")
+    _write_pages(out / "cal", lines)
+    (out / "cal" / "keys.jsonl").write_text("".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8")
+    print(f"{len(keys)} calibration paragraphs in {out / 'cal'}")
+
+
+def _write_pages(folder: Path, lines: list[str]) -> None:
+    for old in folder.glob("page_*.md"):
+        old.unlink()
+    pages, page, size = [], [], 0
+    for line in lines:
+        if page and size + len(line) > PAGE_CHARS and line.startswith("\n==="):
+            pages.append(page)
+            page, size = [], 0
+        page.append(line)
+        size += len(line) + 1
+    if page:
+        pages.append(page)
+    for index, page in enumerate(pages, start=1):
+        (folder / f"page_{index:02d}.md").write_text("\n".join(page) + "\n", encoding="utf-8")
+
+
+# --- readers' files -> annotations -----------------------------------------------------------------
+
+
+def read_reader_file(path: Path, keys: dict[str, dict]) -> dict[str, dict[str, str]]:
+    """A reader's file, one line per paragraph: key, conspiracy stance, anti-foreign stance, note. Unknown keys or stances fail."""
+    labels: dict[str, dict[str, str]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = re.split(r"\t|\|", line, maxsplit=3)
+        if len(parts) < 3:
+            raise ValueError(f"{path}:{number}: expected key|stance|stance[|note], got {line[:80]!r}")
+        key = parts[0].strip()
+        if key not in keys:
+            raise ValueError(f"{path}:{number}: unknown key {key!r}")
+        stances = [SHORT.get(p.strip().lower()[:1]) for p in parts[1:3]]
+        if None in stances:
+            raise ValueError(f"{path}:{number}: stances must be v, r or n, got {parts[1:3]}")
+        labels[key] = {LABELS[0]: stances[0], LABELS[1]: stances[1], "note": parts[3].strip() if len(parts) > 3 else ""}
+    return labels
+
+
+def batch_labels(folder: Path, labels_name: str = "labels.txt") -> tuple[dict[str, dict], dict[str, dict[str, str]]]:
+    keys = {k["key"]: k for k in map(json.loads, (folder / "keys.jsonl").read_text(encoding="utf-8").splitlines())}
+    path = folder / labels_name
+    return keys, (read_reader_file(path, keys) if path.exists() else {})
+
+
+def ingest(folders: list[Path], output: Path = READ_FILE, labels_name: str = "labels.txt") -> int:
+    """Add the labels of finished batches to ``output`` (kept sorted); a batch whose keys are not all
+    labelled is refused, so no paragraph is half-read. A paragraph read before (in ``output`` or another
+    annotation file) keeps its first labels."""
+    existing: dict[str, dict] = {}
+    if output.exists():
+        with output.open(encoding="utf-8", newline="") as handle:
+            for record in csv.DictReader(handle):
+                existing[uid_of(record["source"], record["doc_id"], int(record["index"]))] = record
+    others = read_annotations()
+    others = others[~others["file"].str.startswith(output.name + ":")]
+    earlier = {uid_of(s, d, int(i)) for s, d, i in zip(others["source"], others["doc_id"], others["index"])}
+    added = kept = 0
+    for folder in folders:
+        keys, labels = batch_labels(folder, labels_name)
+        missing = sorted(set(keys) - set(labels))
+        if missing:
+            raise ValueError(f"{folder}: {len(missing)} of {len(keys)} paragraphs have no label (first {missing[:3]})")
+        for key, label in labels.items():
+            uid = keys[key]["uid"]
+            if uid in existing or uid in earlier:
+                kept += 1  # read before (calibration, an earlier set): the first reading stays
+                continue
+            source, rest = uid.split(":", 1)
+            doc_id, index = rest.rsplit(":", 1)
+            existing[uid] = {
+                "source": source, "doc_id": doc_id, "index": index, "text_hash": keys[key]["text_hash"],
+                **{name: label[name] for name in LABELS}, "note": label["note"],
+            }
+            added += 1
+    rows = sorted(existing.values(), key=lambda r: (r["source"], r["doc_id"], int(r["index"])))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=GOLD_FIELDS, lineterminator="\n", extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{added:,} labels from {len(folders)} batches ({kept:,} read before, kept as they were); {len(rows):,} paragraphs in {output}")
+    return added
+
+
+def record(folder: Path, labels_name: str, output: Path) -> int:
+    """One reader's labels of a batch as an annotation file (ids, hashes, stances; never text), for the
+    calibration and second-reading records."""
+    keys, labels = batch_labels(folder, labels_name)
+    missing = sorted(set(keys) - set(labels))
+    if missing:
+        raise ValueError(f"{folder / labels_name}: {len(missing)} of {len(keys)} paragraphs have no label")
+    rows = []
+    for key, label in labels.items():
+        source, rest = keys[key]["uid"].split(":", 1)
+        doc_id, index = rest.rsplit(":", 1)
+        rows.append({"source": source, "doc_id": doc_id, "index": index, "text_hash": keys[key]["text_hash"],
+                     **{name: label[name] for name in LABELS}, "note": label["note"]})
+    rows.sort(key=lambda r: (r["source"], r["doc_id"], int(r["index"])))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=GOLD_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
+
+
+# --- second reading and agreement ------------------------------------------------------------------
+
+
+def export_second(table: pd.DataFrame, out: Path, size: int = 1000) -> None:
+    """A random ``size`` of the read paragraphs, stratified by source and language (proportional, at
+    least 10 per stratum), shuffled, each with its neighbours; the first labels are not exported."""
+    annotations = read_annotations()
+    annotations = annotations[annotations["file"].str.startswith(READ_FILE.name + ":")]
+    keyed = table.set_index(["source", "doc_id", "index"])
+    frame = annotations.join(keyed[["lang", "text", "origin"]], on=["source", "doc_id", "index"], how="inner")
+    rng = random.Random(SEED + 2)
+    strata = frame.groupby(["source", "lang"]).groups
+    total = len(frame)
+    picked: list = []
+    for _, index in sorted(strata.items()):
+        want = max(10, round(size * len(index) / total))
+        picked += rng.sample(list(index), min(want, len(index)))
+    rng.shuffle(picked)
+    rows = frame.loc[picked[:size]]
+    context = _context(table)
+    lines, keys = [], []
+    for number, row in enumerate(rows.itertuples(), start=1):
+        key = f"sec-{number:04d}"
+        keys.append({"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": row.text_hash})
+        before = context.get((row.source, row.doc_id, int(row.index) - 1))
+        after = context.get((row.source, row.doc_id, int(row.index) + 1))
+        lines.append(f"\n=== {row.source} / {row.lang} / {row.doc_id} ===")
+        if before:
+            lines.append(f"(context before, not to label) {_clip(before)}")
+        lines.append(f"[{key}] ({row.origin}) {row.text}")
+        if after:
+            lines.append(f"(context after, not to label) {_clip(after)}")
+    folder = out / "sec"
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_pages(folder, lines)
+    (folder / "keys.jsonl").write_text("".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8")
+    print(f"{len(keys)} paragraphs for the second reading in {folder}")
+
+
+def agreement_table(first: pd.DataFrame, second: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Cohen's kappa (three stances) per label, overall and per ``by`` group, over the paragraphs both
+    readings labelled. ``first``/``second`` have source, doc_id, index, lang and the two label columns."""
+    from sklearn.metrics import cohen_kappa_score
+
+    key = ["source", "doc_id", "index"]
+    both = first.merge(second[[*key, *LABELS]], on=key, suffixes=("", "_2"))
+    rows = []
+    groups = [("all", both)] + ([(name, part) for name, part in both.groupby(by)] if by else [])
+    for name, part in groups:
+        row = {"group": name if isinstance(name, str) else " / ".join(map(str, name)), "paragraphs": len(part)}
+        for label in LABELS:
+            a, b = part[label], part[label + "_2"]
+            same = (a == b).mean()
+            kappa = cohen_kappa_score(a, b, labels=list(STANCES)) if len(set(a) | set(b)) > 1 else float("nan")
+            row[f"{label} kappa"] = kappa
+            row[f"{label} agreement"] = same
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("freeze-test")
+    for name in ("calibration", "bulk", "second"):
+        sub = commands.add_parser(name)
+        sub.add_argument("--out", type=Path, required=True)
+        sub.add_argument("--size", type=int, default={"calibration": 200, "bulk": 500, "second": 1000}[name])
+        if name == "bulk":
+            sub.add_argument("--start", type=int, default=0, help="number of the first batch")
+    ingest_parser = commands.add_parser("ingest")
+    ingest_parser.add_argument("folders", type=Path, nargs="+")
+    ingest_parser.add_argument("--labels", default="labels.txt", help="the reader's file in each folder")
+    record_parser = commands.add_parser("record")
+    record_parser.add_argument("folder", type=Path)
+    record_parser.add_argument("labels")
+    record_parser.add_argument("-o", "--output", type=Path, required=True)
+    args = parser.parse_args(argv)
+    if args.command == "ingest":
+        ingest(args.folders, labels_name=args.labels)
+        return 0
+    if args.command == "record":
+        print(f"{record(args.folder, args.labels, args.output)} labels in {args.output}")
+        return 0
+    table = load_table()
+    if args.command == "freeze-test":
+        if TEST_SPLIT_FILE.exists():
+            print(f"{TEST_SPLIT_FILE} exists: the test split is frozen", file=sys.stderr)
+            return 2
+        groups = freeze_test(table)
+        groups.to_csv(TEST_SPLIT_FILE, index=False, lineterminator="\n")
+        print(f"{len(groups):,} groups in {TEST_SPLIT_FILE}")
+    elif args.command == "calibration":
+        export_calibration(table, args.out, args.size)
+    elif args.command == "bulk":
+        export_bulk(table, args.out, args.size, args.start)
+    else:
+        export_second(table, args.out, args.size)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
