@@ -1,0 +1,40 @@
+import pandas as pd
+
+from training.augment import counterfactual_pairs
+
+
+def _train():
+    rows = [
+        ("euvsdisinfo:c1:0", "en", True, "NATO is preparing a war against Russia", "none", "voiced"),
+        ("euvsdisinfo:c2:0", "en", True, "Soros funds the protests to topple the government", "voiced", "voiced"),
+        ("euvsdisinfo:c3:0", "en", True, "The tram line opens in May after two years of works", "none", "none"),
+        ("euvsdisinfo:c4:12", "en", True, "A disproof says the claim that NATO plots is false", "reported", "none"),
+        ("semeval2023:1:1", "ru", True, "Запад готовит войну против России", "none", "voiced"),
+        ("semeval2023:1:2", "en", False, "Unread paragraph about NATO plots", None, None),
+    ]
+    frame = pd.DataFrame(rows, columns=["uid", "lang", "gold", "text", "conspiracy_framing_stance", "anti_foreign_rhetoric_stance"])
+    frame["conspiracy_framing"] = (frame["conspiracy_framing_stance"] == "voiced").astype(float)
+    frame["anti_foreign_rhetoric"] = (frame["anti_foreign_rhetoric_stance"] == "voiced").astype(float)
+    frame["conspiracy_framing_reported"] = 0.0
+    frame["anti_foreign_rhetoric_reported"] = 0.0
+    frame["origin"], frame["start"], frame["end"], frame["weak"], frame["split"] = "claim", -1, -1, False, "train"
+    return frame
+
+
+def test_pairs_come_from_read_voiced_english_claims_only_and_flip_voiced_to_reported():
+    pairs = counterfactual_pairs(_train(), per_claim=2, seed=1)
+    assert set(pairs["uid"].str.rsplit(":", n=1).str[0]) == {"euvsdisinfo:c1:0", "euvsdisinfo:c2:0"}
+    assert len(pairs) == 6 and (pairs["origin"] == "counterfactual").all()
+    reported = pairs[pairs["uid"].str.contains(":cf-r")]
+    voiced = pairs[pairs["uid"].str.endswith(":cf-v")]
+    c1 = reported[reported["uid"].str.startswith("euvsdisinfo:c1:0")]
+    assert (c1["anti_foreign_rhetoric_stance"] == "reported").all() and (c1["conspiracy_framing_stance"] == "none").all()
+    assert (c1["anti_foreign_rhetoric_reported"] == 1.0).all() and (c1["anti_foreign_rhetoric"] == 0.0).all()
+    assert (voiced.set_index("uid").loc["euvsdisinfo:c2:0:cf-v", ["conspiracy_framing", "anti_foreign_rhetoric"]] == 1.0).all()
+    assert all("preparing a war against Russia" in text or "Soros funds" in text or "soros funds" in text.lower() for text in pairs["text"])
+
+
+def test_no_pairs_without_voiced_claims():
+    train = _train()
+    train = train[train["anti_foreign_rhetoric_stance"].ne("voiced") & train["conspiracy_framing_stance"].ne("voiced")]
+    assert counterfactual_pairs(train).empty

@@ -1,0 +1,94 @@
+"""The bulk reading: batches, readers' files, ingest, the frozen test split."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from classifier.text import text_hash
+from data import reading
+from data.split import assign_split, corpus_split
+
+
+def _table(rows):
+    frame = pd.DataFrame(rows, columns=["source", "lang", "doc_id", "group", "index", "origin", "split", "text"])
+    frame["conspiracy_framing"] = 0.0
+    frame["anti_foreign_rhetoric"] = 0.0
+    return frame
+
+
+@pytest.fixture
+def table():
+    return _table(
+        [
+            ("news", "en", "a1", "a1", 0, "title", "train", "Council votes on the budget"),
+            ("news", "en", "a1", "a1", 1, "paragraph", "train", "The vote passed on Monday."),
+            ("news", "en", "a1", "a1", 2, "paragraph", "train", "State TV claimed NGOs plot a colour revolution."),
+            ("news", "ru", "b2", "b2", 0, "paragraph", "dev", "Погода на понедельник."),
+        ]
+    )
+
+
+def test_a_batch_shows_every_paragraph_once_in_article_order_with_outside_neighbours(table, tmp_path):
+    context = reading._context(table)
+    count = reading.write_batch(tmp_path, "b000", table.iloc[1:3], context)
+    assert count == 2
+    page = (tmp_path / "b000" / "page_01.md").read_text()
+    assert page.index("[b000-0001]") < page.index("[b000-0002]")
+    assert "(context before, not to label) Council votes on the budget" in page  # paragraph 0 is outside the batch
+    assert page.count("context") == 1
+    keys = [json.loads(line) for line in (tmp_path / "b000" / "keys.jsonl").read_text().splitlines()]
+    assert keys[0] == {"key": "b000-0001", "uid": "news:a1:1", "text_hash": text_hash("The vote passed on Monday.")}
+
+
+def test_readers_lines_are_checked(table, tmp_path):
+    reading.write_batch(tmp_path, "b000", table, reading._context(table))
+    keys, _ = reading.batch_labels(tmp_path / "b000")
+    path = tmp_path / "labels.txt"
+    path.write_text("b000-0001|n|n|\nb000-0003\tr\tn\tstate TV claim, attributed\n")
+    labels = reading.read_reader_file(path, keys)
+    assert labels["b000-0003"] == {"conspiracy_framing": "reported", "anti_foreign_rhetoric": "none", "note": "state TV claim, attributed"}
+    path.write_text("b000-0001|x|n|\n")
+    with pytest.raises(ValueError, match="v, r or n"):
+        reading.read_reader_file(path, keys)
+    path.write_text("b999-0001|n|n|\n")
+    with pytest.raises(ValueError, match="unknown key"):
+        reading.read_reader_file(path, keys)
+
+
+def test_ingest_refuses_a_half_read_batch_and_keeps_the_first_reading(table, tmp_path, monkeypatch):
+    monkeypatch.setattr(reading, "read_annotations", lambda: pd.DataFrame(columns=["source", "doc_id", "index", "file"]))
+    reading.write_batch(tmp_path, "b000", table, reading._context(table))
+    (tmp_path / "b000" / "labels.txt").write_text("b000-0001|n|n|\n")
+    output = tmp_path / "read.csv"
+    with pytest.raises(ValueError, match="3 of 4 paragraphs have no label"):
+        reading.ingest([tmp_path / "b000"], output)
+    (tmp_path / "b000" / "labels.txt").write_text("b000-0001|n|n|\nb000-0002|n|n|\nb000-0003|r|r|\nb000-0004|n|n|\n")
+    assert reading.ingest([tmp_path / "b000"], output) == 4
+    (tmp_path / "b000" / "labels.txt").write_text("b000-0001|v|v|\nb000-0002|n|n|\nb000-0003|v|v|\nb000-0004|n|n|\n")
+    assert reading.ingest([tmp_path / "b000"], output) == 0
+    read = pd.read_csv(output)
+    assert len(read) == 4 and read.loc[read["index"] == 2, "conspiracy_framing"].item() == "reported"
+    assert "text" not in read.columns and read["text_hash"].notna().all()
+
+
+def test_the_frozen_test_split_holds_every_test_group_and_never_a_dev_article_without_a_reason():
+    table = _table(
+        [
+            ("semeval2023", "en", "t", "t", 0, "paragraph", "test", "A test article."),
+            ("semeval2023", "en", "d", "d", 0, "paragraph", "dev", "A dev article."),
+            ("euvsdisinfo", "en", "c", "c", 0, "claim", "dev", "A claim."),
+            ("euvsdisinfo", "en", "c", "c", 12, "disproof", "dev", "A disproof of it."),
+        ]
+    )
+    groups = set(map(tuple, reading.freeze_test(table)[["source", "group"]].to_numpy()))
+    assert groups == {("semeval2023", "t"), ("euvsdisinfo", "c")}
+
+
+def test_corpus_split_follows_the_frozen_list_and_keeps_dev_by_hash():
+    frozen = frozenset({("s", "in-test")})
+    assert corpus_split("s", "in-test", frozen) == "test"
+    names = [f"g{i}" for i in range(300)]
+    assert all(corpus_split("s", n, frozen) in ("train", "dev") for n in names)
+    assert [corpus_split("s", n, frozen) == "dev" for n in names] == [assign_split("s", n) == "dev" for n in names]
+    assert corpus_split("s", "g1", frozenset()) == assign_split("s", "g1")

@@ -1,0 +1,93 @@
+"""Counterfactual stance pairs: the same real claim voiced, and wrapped in real reporting frames.
+
+Reported framing is rare in the corpora outside EUvsDisinfo's rebuttals, so a model can learn that
+`reported` means "looks like a disproof". Pairs built from the training split's own read-voiced claims
+teach what makes the difference: the claim's words are the same in both rows; only attribution with
+distance ("state media claimed that ...", "a narrative for which no evidence was given") or a plain
+quotation (which voices, guideline rule 10) changes. Only train rows are used, so no dev or test text
+leaks into training; each pair stays in its claim's article group.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pandas as pd
+
+from classifier.labels import LABELS
+
+# Frames that report: attribution with distance, a rebuttal, or the word "narrative"/"claim".
+REPORTING_FRAMES = (
+    "State media claimed that {claim}, a claim for which no evidence was offered.",
+    "Pro-Kremlin outlets have pushed the narrative that {claim}.",
+    "According to a report on state television, {claim}; fact-checkers found no basis for it.",
+    "Analysts describe the claim that {claim} as a recurring disinformation narrative.",
+    "\"{Claim}\", the outlet wrote, repeating a claim that has been debunked many times.",
+    "The government-controlled channel alleged that {claim}. It gave no evidence.",
+    "Researchers who track propaganda say the story that {claim} spread across state-backed sites this week.",
+    "Officials dismissed the allegation that {claim} as a conspiracy theory.",
+    "A headline on the state broadcaster's website, \"{Claim}\", revived a familiar narrative.",
+    "Critics say the accusation that {claim} is being used to rally support at home; no proof was given.",
+)
+# Frames that voice: the claim asserted, or quoted without distance (rule 10).
+VOICING_FRAMES = (
+    "{Claim}.",
+    "It is now plain for everyone to see: {claim}.",
+    "The minister said: \"{Claim}.\"",
+    "Make no mistake, {claim}.",
+    "As our sources confirm, {claim}.",
+)
+MAX_CLAIM_CHARS = 220
+_SENTENCE_END = re.compile(r"[.!?…]+$")
+
+
+def _lower_first(text: str) -> str:
+    first = text.split(" ", 1)[0]
+    if len(first) > 1 and first[1:].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _claim(text: str) -> str:
+    return _SENTENCE_END.sub("", text.strip().strip('"“”')).strip()
+
+
+def counterfactual_pairs(train: pd.DataFrame, per_claim: int = 2, seed: int = 0) -> pd.DataFrame:
+    """Rows for each short, English, read-voiced claim of ``train``: ``per_claim`` reporting frames
+    (its voiced labels become reported) and one voicing frame (labels unchanged). Labels the claim does
+    not voice stay none. Returns rows with the table's columns, origin ``counterfactual``."""
+    stance_columns = [f"{label}_stance" for label in LABELS]
+    read = train[train["gold"] & train["lang"].eq("en")].dropna(subset=stance_columns)
+    voiced = read[stance_columns].eq("voiced").any(axis=1) & ~read[stance_columns].eq("reported").any(axis=1)
+    claims = read[voiced & read["text"].str.len().le(MAX_CLAIM_CHARS)]
+    rng = random.Random(seed)
+    rows = []
+    for row in claims.itertuples(index=False):
+        claim = _claim(row.text)
+        if len(claim) < 20:
+            continue
+        fills = {"claim": _lower_first(claim), "Claim": claim[0].upper() + claim[1:]}
+        stances = {label: getattr(row, f"{label}_stance") for label in LABELS}
+        for number, frame in enumerate(rng.sample(REPORTING_FRAMES, per_claim)):
+            rows.append(_row(row, frame.format(**fills), {k: "reported" if v == "voiced" else "none" for k, v in stances.items()}, f"r{number}"))
+        rows.append(_row(row, rng.choice(VOICING_FRAMES).format(**fills), stances, "v"))
+    return pd.DataFrame(rows, columns=train.columns) if rows else train.iloc[:0]
+
+
+def _row(row, text: str, stances: dict[str, str], tag: str) -> dict:
+    record = row._asdict()
+    record.update(
+        uid=f"{row.uid}:cf-{tag}",
+        text=text,
+        origin="counterfactual",
+        start=-1,
+        end=-1,
+        weak=False,
+        gold=True,
+    )
+    for label, stance in stances.items():
+        record[label] = float(stance == "voiced")
+        record[f"{label}_reported"] = float(stance == "reported")
+        record[f"{label}_stance"] = stance
+    return record
