@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+from classifier.store import REPO_ROOT, quiet_mlflow
+
+quiet_mlflow()
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextlib.contextmanager
@@ -84,7 +85,8 @@ def tiny_corpora(tmp_path: Path) -> Path:
 
 
 def sample_experiment(tmp: Path, name: str, description: str) -> Path:
-    """The project's sample table in ``tmp/build`` and ``tmp/<name>.yaml``, a small TF-IDF experiment on it."""
+    """The project's sample table in ``tmp/build`` and ``tmp/<name>.yaml``, a small TF-IDF experiment on it
+    that also trains the ``*_reported`` outputs (``data.reported: true``, as every project experiment)."""
     import textwrap
 
     from data import build
@@ -100,6 +102,7 @@ def sample_experiment(tmp: Path, name: str, description: str) -> Path:
               params: {{min_df: 1, max_features: 5000}}
             data:
               table: {tmp / 'build' / 'paragraphs.parquet'}
+              reported: true
             """
         )
     )

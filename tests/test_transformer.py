@@ -21,7 +21,7 @@ from classifier.calibration import Calibrated  # noqa: E402
 from classifier.labels import LABELS  # noqa: E402
 from classifier.models.embeddings import EmbeddingLogReg  # noqa: E402
 from classifier.models.transformer import TransformerClassifier, windows  # noqa: E402
-from classifier.pyfunc import load_estimator  # noqa: E402
+from classifier.models.registry import load_estimator  # noqa: E402
 from tests.conftest import tracking_store  # noqa: E402
 
 torch.set_num_threads(1)
@@ -169,7 +169,7 @@ def test_train_py_logs_registers_and_serves_a_transformer(tiny_model, tmp_path):
     assert "train_seconds" in run.data.metrics and "test/paragraphs_per_second" in run.data.metrics
     assert f"test/{LABELS[0]}/f1" in run.data.metrics
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train/dev_map")] == [3]  # the evaluation at the last step
-    assert {"model_card.md", "thresholds.json", "figures", "errors"} <= {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"model_card.md", "figures", "errors"} <= {a.path for a in client.list_artifacts(run.info.run_id)}
 
     mlflow.set_tracking_uri(uri)
     local = Path(mlflow.artifacts.download_artifacts(artifact_uri="models:/narrative-classifier@candidate", tracking_uri=uri))
@@ -199,11 +199,11 @@ def test_ensemble_averages_members_and_saves_each_in_its_own_format(fitted, tmp_
     from classifier.models.ensemble import Ensemble
     from classifier.models.tfidf import TfidfLogReg
 
-    tfidf = Calibrated(TfidfLogReg(min_df=1, max_features=500).fit(TEXTS, Y)).fit(TEXTS, Y)
-    ensemble = Ensemble(targets=tuple(LABELS), members=("models:/a/1", "models:/a/2"))
-    ensemble.estimators_, ensemble.kinds_ = [tfidf, fitted], ["tfidf_logreg", "transformer"]
-    ensemble.columns_ = [list(LABELS), list(reversed(LABELS))]  # a member's columns are matched by name
-    expected = (tfidf.predict_proba(TEXTS) + fitted.predict_proba(TEXTS)[:, ::-1]) / 2
+    backwards = tuple(reversed(LABELS))  # a member's columns are matched by name
+    tfidf = Calibrated(TfidfLogReg(targets=backwards, min_df=1, max_features=500).fit(TEXTS, Y[:, ::-1])).fit(TEXTS, Y[:, ::-1])
+    ensemble = Ensemble(targets=tuple(LABELS), members=(("models:/a/1", tfidf), ("models:/a/2", fitted))).fit()
+    assert clone(ensemble).get_params()["weights"] == ()  # parameters only: clone works and rewrites nothing
+    expected = (tfidf.predict_proba(TEXTS)[:, ::-1] + fitted.predict_proba(TEXTS)) / 2
     assert np.allclose(ensemble.predict_proba(TEXTS), expected)
     Calibrated(ensemble).fit(TEXTS, Y).save(tmp_path / "model")
     assert (tmp_path / "model" / "estimator" / "members" / "0.skops").exists()
@@ -219,18 +219,17 @@ def test_ensemble_averages_each_target_over_the_members_that_output_it(fitted):
     targets = (*LABELS, *REPORTED_COLUMNS)
     Y4 = np.column_stack([Y, Y[:, ::-1]])
     four = TfidfLogReg(targets=targets, min_df=1, max_features=500).fit(TEXTS, Y4)
-    ensemble = Ensemble(targets=targets, members=("models:/a/1", "models:/a/2"))
-    ensemble.estimators_, ensemble.kinds_ = [four, fitted], ["tfidf_logreg", "transformer"]
-    ensemble.columns_ = [list(targets), list(LABELS)]
+    ensemble = Ensemble(targets=targets, members=(("models:/a/1", four), ("models:/a/2", fitted))).fit()
     got, four_probs = ensemble.predict_proba(TEXTS), four.predict_proba(TEXTS)
     assert np.allclose(got[:, :2], (four_probs[:, :2] + fitted.predict_proba(TEXTS)) / 2)
     assert np.allclose(got[:, 2:], four_probs[:, 2:])  # only the four-column member has *_reported
-    ensemble.columns_ = [list(LABELS), list(LABELS)]
     with pytest.raises(ValueError, match="no member"):
-        ensemble._check_columns()
+        Ensemble(targets=targets, members=(("models:/a/2", fitted),)).fit()
+    with pytest.raises(ValueError, match="pairs"):
+        Ensemble(members=("experiment:baseline",)).fit()
 
 
-def test_ensemble_weights_chosen_on_dev_per_target(fitted, monkeypatch):
+def test_ensemble_weights_chosen_on_dev_per_target(fitted):
     from classifier.models import ensemble as ensemble_module
     from classifier.models.ensemble import Ensemble, simplex_grid
 
@@ -239,6 +238,8 @@ def test_ensemble_weights_chosen_on_dev_per_target(fitted, monkeypatch):
 
     class Fixed:
         """A member whose probabilities are given per text."""
+
+        targets = tuple(LABELS)
 
         def __init__(self, table):
             self.table = table
@@ -252,17 +253,11 @@ def test_ensemble_weights_chosen_on_dev_per_target(fitted, monkeypatch):
     good0 = Fixed({"a": [0.9, 0.1], "b": [0.8, 0.9], "c": [0.2, 0.2], "d": [0.1, 0.8]})
     good1 = Fixed({"a": [0.1, 0.9], "b": [0.2, 0.1], "c": [0.9, 0.8], "d": [0.8, 0.2]})
 
-    class Wrapper:
-        def __init__(self, estimator):
-            self.estimator, self.meta, self.columns = estimator, {"kind": "fixed"}, list(LABELS)
-
-    loaded = iter([good0, good1])
-    monkeypatch.setattr("mlflow.pyfunc.load_model", lambda uri: type("M", (), {"unwrap_python_model": lambda self: Wrapper(next(loaded))})())
-    model = Ensemble(targets=tuple(LABELS), members=("models:/a/1", "models:/a/2"), weights="dev").fit(dev=(texts, y))
+    model = Ensemble(targets=tuple(LABELS), members=(("a", good0), ("b", good1)), weights="dev").fit(dev=(texts, y))
     # F1 1.0 needs at least 0.6 on the member that ranks the label right; ties go to the most even weights.
     assert np.allclose(model.weights_, [[0.6, 0.4], [0.4, 0.6]])
     expected = np.column_stack([good0.predict_proba(texts) @ [0.6, 0.0] + good1.predict_proba(texts) @ [0.4, 0.0], good0.predict_proba(texts) @ [0.0, 0.4] + good1.predict_proba(texts) @ [0.0, 0.6]])
     assert np.allclose(model.predict_proba(texts), expected)
     with pytest.raises(ValueError, match="dev split"):
-        Ensemble(members=("models:/a/1",), weights="dev").fit()
+        Ensemble(members=(("a", good0),), weights="dev").fit()
     assert ensemble_module.best_f1(np.array([0, 0]), np.array([0.1, 0.2])) == 0.0

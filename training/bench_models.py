@@ -20,8 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def timed(function, *args) -> float:
@@ -46,17 +44,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: the cores this process may use)")
     parser.add_argument("--table", default="build/paragraphs.parquet")
     args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     import mlflow
     import pandas as pd
     import torch
 
     from classifier.models.transformer import machine_threads
-    from training.tracking import tracking_uri
+    from classifier.store import use_store
 
     threads = args.threads or machine_threads()
     torch.set_num_threads(threads)
-    mlflow.set_tracking_uri(tracking_uri())
+    use_store()
     test = pd.read_parquet(args.table, columns=["text", "split"]).query("split == 'test'")["text"]
     texts = test.sample(n=min(args.n, len(test)), random_state=0).tolist()
     frame = pd.DataFrame({"text": texts})

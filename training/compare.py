@@ -16,9 +16,6 @@ import sys
 from classifier.labels import LABELS
 from training import tracking
 
-import mlflow  # noqa: E402  (tracking sets the telemetry switch before MLflow loads)
-from mlflow import MlflowClient  # noqa: E402
-
 
 def finished_runs(client: MlflowClient, names: list[str], latest: bool) -> list:
     experiment = client.get_experiment_by_name(tracking.EXPERIMENT)
@@ -34,10 +31,12 @@ def finished_runs(client: MlflowClient, names: list[str], latest: bool) -> list:
 
 
 def versions_by_run(client: MlflowClient) -> dict[str, list[str]]:
+    from mlflow.exceptions import MlflowException
+
     out: dict[str, list[str]] = {}
     try:
         versions = client.search_model_versions(f"name='{tracking.REGISTERED_MODEL}'")
-    except mlflow.exceptions.MlflowException:
+    except MlflowException:
         return out
     aliases_of: dict[str, list[str]] = {}
     for alias, number in client.get_registered_model(tracking.REGISTERED_MODEL).aliases.items():
@@ -94,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     tracking.configure()
+    from mlflow import MlflowClient
+
     client = MlflowClient()
     runs = finished_runs(client, args.runs, args.latest)
     if not runs:

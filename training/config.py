@@ -15,8 +15,7 @@ from pathlib import Path
 import yaml
 
 from classifier.models.registry import model_defaults
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from classifier.store import REPO_ROOT
 EXPERIMENTS_DIR = REPO_ROOT / "experiments"
 
 

@@ -24,9 +24,6 @@ from classifier.labels import REPORTED_COLUMNS
 from classifier.models.targets import f1_by_threshold
 
 DEFAULT_THRESHOLD = 0.5
-METRICS = ("precision", "recall", "f1", "mcc", "pr_auc", "brier")
-
-
 def choose_threshold(y: np.ndarray, p: np.ndarray, min_precision: float = 0.0) -> float:
     """Threshold rule: the score that maximises F1 on dev, among thresholds whose dev precision is at
     least ``min_precision``; ties go to the higher threshold (fewer flags). With no positive or no

@@ -20,15 +20,12 @@ import sys
 
 import numpy as np
 
+from classifier.articles import Scorer
 from classifier.labels import LABELS
-from classifier.predict import Scorer
 from training import tracking
 from training.config import DataConfig
 from training.dataset import load_splits
 from training.metrics import evaluate, stance_metrics
-
-import mlflow  # noqa: E402
-from mlflow import MlflowClient  # noqa: E402
 
 MAPPED_TOLERANCE = 0.01
 TIE = 1e-9
@@ -99,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     tracking.configure()
+    import mlflow
+    from mlflow import MlflowClient
+
     client = MlflowClient()
     name = tracking.REGISTERED_MODEL
     candidate = client.get_model_version(name, args.version) if args.version else client.get_model_version_by_alias(name, tracking.CANDIDATE)

@@ -12,12 +12,12 @@ import os
 import sys
 import time
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+from classifier.store import DEFAULT_MODEL_URI
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="models:/narrative-classifier@champion")
+    parser.add_argument("--model", default=DEFAULT_MODEL_URI)
     parser.add_argument("--n", type=int, default=1000, help="paragraphs to score")
     parser.add_argument("--table", default="build/paragraphs.parquet")
     args = parser.parse_args(argv)
@@ -25,9 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     import mlflow
     import pandas as pd
 
-    from training.tracking import tracking_uri
+    from classifier.store import use_store
 
-    mlflow.set_tracking_uri(tracking_uri())
+    use_store()
     texts = pd.read_parquet(args.table, columns=["text", "split"]).query("split == 'test'")["text"]
     frame = pd.DataFrame({"text": texts.sample(n=min(args.n, len(texts)), random_state=0).tolist()})
     started = time.perf_counter()

@@ -24,7 +24,6 @@ targets is measured on the dev split (at most ``dev_max_rows`` rows, 0: all); tr
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 import os
@@ -65,28 +64,6 @@ def set_threads(threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads if threads > 0 else machine_threads())
-
-
-def texts_key(texts: Sequence[str]) -> str:
-    digest = hashlib.sha1()
-    for text in texts:
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    return f"{len(texts)}:{digest.hexdigest()}"
-
-
-class LastCall:
-    """Remembers the result for the last input: training scores the dev split twice in a row
-    (calibration, then thresholds) and a transformer pass over it takes a minute."""
-
-    def __init__(self):
-        self.key, self.value = None, None
-
-    def get(self, texts):
-        return self.value if self.key is not None and self.key == texts_key(texts) else None
-
-    def put(self, texts, value):
-        self.key, self.value = texts_key(texts), value
 
 
 def windows(tokenizer, texts: Sequence[str], max_length: int, stride: int) -> tuple[list[list[int]], np.ndarray]:
@@ -189,7 +166,6 @@ class TransformerClassifier(BaseEstimator):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
         set_threads(self.threads)
-        self.__dict__.pop("_memo", None)
         torch.manual_seed(self.random_state)
         rng = np.random.RandomState(self.random_state)
         texts = list(texts)
@@ -288,7 +264,7 @@ class TransformerClassifier(BaseEstimator):
 
         if texts is None:
             return 0.0
-        probs = self._predict(texts)
+        probs = self.predict_proba(texts)
         scores = []
         for j in range(y.shape[1]):
             known = ~np.isnan(y[:, j])
@@ -299,17 +275,9 @@ class TransformerClassifier(BaseEstimator):
     # --- scoring -------------------------------------------------------------------------------
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        memo = self.__dict__.setdefault("_memo", LastCall())
-        cached = memo.get(texts)
-        if cached is not None:
-            return cached.copy()
-        probs = self._predict(texts)
-        memo.put(texts, probs)
-        return probs.copy()
-
-    def _predict(self, texts: list[str]) -> np.ndarray:
         import torch
+
+        texts = list(texts)
 
         set_threads(self.threads)
         self.model_.eval()
@@ -342,8 +310,7 @@ class TransformerClassifier(BaseEstimator):
         saved = json.loads((directory / PARAMS_FILE).read_text())
         params = saved["params"]
         params["targets"] = tuple(params["targets"])
-        params["model_path"] = str(directory / HF_DIR)
-        model = cls(**params)
+        model = cls(**params)  # the parameters as trained; the weights come from this folder
         model.tokenizer_ = AutoTokenizer.from_pretrained(directory / HF_DIR)
         model.model_ = AutoModelForSequenceClassification.from_pretrained(directory / HF_DIR)
         model.model_.eval()
