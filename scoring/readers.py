@@ -1,7 +1,7 @@
 """Read article dumps as a stream of items: JSONL, CSV, Parquet, or a directory of .txt/.html files.
 
 Every input record becomes exactly one ``Item``: either an article (a dict with at least ``id``, for
-``classifier.predict.score_articles`` to validate and score) or an error with a message. Nothing is
+``classifier.articles.score_articles`` to validate and score) or an error with a message. Nothing is
 dropped; blank JSONL lines are not records. Any file may be gzip-compressed (``.gz``); the format is
 chosen by extension (after ``.gz``) unless one is given.
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from classifier.predict import MAX_TEXT_CHARS
+from classifier.articles import MAX_TEXT_CHARS
 
 FORMATS = ("jsonl", "csv", "parquet", "dir")
 ARTICLE_FIELDS = ("id", "text", "title", "url", "date", "lang", "source")

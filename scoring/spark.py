@@ -3,8 +3,8 @@
 The plan, each step a Spark stage that runs on any cluster:
 
 1. read the inputs; number the lines (JSONL) or rows (Parquet) of each file, for stable ids and order;
-2. parse each record exactly as the local reader does (``classifier.readers``), errors included;
-3. explode articles into paragraphs: the pieces ``classifier.predict.score_articles`` would score
+2. parse each record exactly as the local reader does (``scoring.readers``), errors included;
+3. explode articles into paragraphs: the pieces ``classifier.articles.score_articles`` would score
    (title, then ``classifier.text.split_paragraphs``), found by running it with a recording model;
 4. score the paragraphs with ``mlflow.pyfunc.spark_udf(..., env_manager="local")``;
 5. gather each article's paragraph probabilities and build its record with ``score_articles`` itself,
@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from classifier.predict import Scorer, error_record, score_articles
-from classifier.readers import MAX_LINE_BYTES, InputError, mapping_item, parse_jsonl_line
-from classifier.score import RunError, Summary, dump_record, json_line, parquet_schema
+from classifier.articles import Scorer, error_record, output_record, score_articles
+from scoring.outputs import parquet_schema
+from scoring.readers import MAX_LINE_BYTES, InputError, mapping_item, parse_jsonl_line
+from scoring.records import RunError, Summary, json_line
 
 KEY = ["input", "file", "row"]
 
@@ -71,12 +72,14 @@ def session(master: str, conf: list[str]):
 
 
 def ship_package(spark, workdir: Path) -> None:
-    """Send the classifier package to the executors (a cluster's workers do not have this checkout)."""
-    package = Path(__file__).resolve().parent
-    archive = workdir / "classifier.zip"
+    """Send the ``classifier`` and ``scoring`` packages to the executors (a cluster's workers do not
+    have this checkout)."""
+    root = Path(__file__).resolve().parents[1]
+    archive = workdir / "packages.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
-        for path in package.rglob("*.py"):
-            zipped.write(path, path.relative_to(package.parent).as_posix())
+        for package in ("classifier", "scoring"):
+            for path in (root / package).rglob("*.py"):
+                zipped.write(path, path.relative_to(root).as_posix())
     spark.sparkContext.addPyFile(str(archive))
 
 
@@ -211,14 +214,14 @@ def record_batches(columns: list[str], thresholds: dict, name: str):
                 article = json.loads(value["article"])
                 stub = Scorer(None, columns, thresholds, name)
                 if value["error"] is not None:
-                    record, paragraphs = dump_record(error_record(article.get("id"), value["error"], stub), None), 0
+                    record, paragraphs = output_record(error_record(article.get("id"), value["error"], stub)), 0
                 else:
                     probs = [p["probs"] for p in sorted(value["probs"] or [], key=lambda p: p["piece"])]
                     try:
                         full = score_articles([article], Scorer(_Replay(columns, probs), columns, thresholds, name))[0]
                     except Exception as error:  # noqa: BLE001 - as the local engine: the article fails alone
                         full = error_record(article.get("id"), f"scoring failed: {type(error).__name__}: {error}", stub)
-                    record, paragraphs = dump_record(full, article), len(full.get("paragraphs") or [])
+                    record, paragraphs = output_record(full), len(full.get("paragraphs") or [])
                 for key in ("input", "file", "row"):
                     out[key].append(value[key])
                 out["status"].append(record.get("status"))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from classifier import score
-from classifier.predict import Scorer
+from classifier.articles import Scorer
+from scoring.local import run
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles.jsonl"
@@ -16,7 +16,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "articles.jsonl"
 def test_legacy_model_scores_as_before(tmp_path):
     scorer = Scorer.from_mlflow(str(FIXTURES / "legacy_model"))
     out = tmp_path / "records.jsonl"
-    score.run([EXAMPLES], out, scorer, log=io.StringIO())
+    run([EXAMPLES], out, scorer, log=io.StringIO())
     records = [json.loads(line) for line in out.read_text().splitlines()]
     for record in records:
         assert record.pop("model")

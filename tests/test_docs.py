@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import REAL_CORPORA
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from classifier.store import REPO_ROOT
 README = (REPO_ROOT / "README.md").read_text()
 MAKEFILE = (REPO_ROOT / "Makefile").read_text()
 

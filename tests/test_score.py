@@ -22,12 +22,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classifier import readers, score
-from classifier.predict import MAX_TEXT_CHARS, Scorer, score_articles
-from classifier.readers import InputError, Source, html_to_text
+from classifier import articles
+from classifier.articles import MAX_TEXT_CHARS, Scorer, score_articles
+from scoring import local, outputs, progress, readers, score
+from scoring.records import Summary
+from scoring.readers import InputError, Source, html_to_text
 from tests.conftest import tracking_store
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from classifier.store import REPO_ROOT
 
 PHRASES = [
     "Secret elites planned the crisis from the start.",
@@ -216,15 +218,8 @@ def test_inputs_that_cannot_be_read_at_all_are_refused(tmp_path):
 
 def test_chunks_end_at_the_batch_size_or_the_character_budget():
     items = [readers.Item(n, article={"id": n, "text": "x" * size}) for n, size in enumerate([5, 5, 5, 20, 1, 1])]
-    assert [[i.id for i in c] for c in score.chunks(items, batch_size=3, max_chars=12)] == [[0, 1], [2], [3], [4, 5]]
-    assert [len(c) for c in score.chunks(items, batch_size=2)] == [2, 2, 2]
-
-
-def test_snippets_are_cut_at_a_word_boundary():
-    text = "word " * 100
-    cut = score.snippet(text)
-    assert len(cut) <= score.SNIPPET_CHARS and cut.endswith("\u2026") and cut[:-1].endswith("word")
-    assert score.snippet("short \udc80 text") == "short ? text"
+    assert [[i.id for i in c] for c in local.chunks(items, batch_size=3, max_chars=12)] == [[0, 1], [2], [3], [4, 5]]
+    assert [len(c) for c in local.chunks(items, batch_size=2)] == [2, 2, 2]
 
 
 def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise():
@@ -234,15 +229,15 @@ def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise():
 
     clock = iter([0.0, 0.0, 1.0, 2.0])  # start, then three chunks a second apart
     fraction = iter([0.0, 0.25, 0.5])
-    bar = score.Reporter(Terminal(), lambda: next(fraction), clock=lambda: next(clock))
+    bar = progress.Reporter(Terminal(), lambda: next(fraction), clock=lambda: next(clock))
     for read in (250, 500, 1000):  # the first chunk only sets the ETA's baseline (a resume skips first)
-        bar.update(score.Summary(read=read))
+        bar.update(Summary(read=read))
     bar.close()
     shown = bar.stream.getvalue().split("\r")
     assert shown[1].startswith("[#####---------------]  25.0% 500 articles 500/s ETA 0:00:03 errors 0")
     assert shown[2].startswith("[##########----------]  50.0% 1,000 articles 500/s ETA 0:00:02") and shown[2].endswith("\n")
-    plain = score.Reporter(io.StringIO(), lambda: None, every=0)
-    plain.update(score.Summary(read=7, ok=6, error=1))
+    plain = progress.Reporter(io.StringIO(), lambda: None, every=0)
+    plain.update(Summary(read=7, ok=6, error=1))
     assert plain.stream.getvalue().startswith("score: 7 records (6 ok, 0 empty, 1 error)")
 
 
@@ -274,7 +269,7 @@ def messy_dump(path: Path) -> Path:
 def test_malformed_records_become_error_records_and_the_run_goes_on(scorer, tmp_path):
     dump = messy_dump(tmp_path / "messy.jsonl")
     output = tmp_path / "out.jsonl"
-    total, this_run = score.run([dump], output, scorer, batch_size=4, log=io.StringIO())
+    total, this_run = local.run([dump], output, scorer, batch_size=4, log=io.StringIO())
     out = records(output)
     assert [r["id"] for r in out] == ["ok", "empty", "number", "missing", "messy.jsonl:5", "messy.jsonl:6", "nul", "huge", "fffd", "surrogate", "messy.jsonl:11"]
     status = {r["id"]: r["status"] for r in out}
@@ -300,7 +295,7 @@ def test_malformed_records_become_error_records_and_the_run_goes_on(scorer, tmp_
     assert "paragraphs" not in out[0] and "evidence" in out[0]
     for item in out[0]["evidence"]:
         source = first["title"] if item["field"] == "title" else first["text"]
-        assert item["snippet"] == source[item["start"] : item["end"]][: score.SNIPPET_CHARS]
+        assert item["snippet"] == source[item["start"] : item["end"]][: articles.SNIPPET_CHARS]
 
 
 def test_exit_status_says_whether_records_or_the_run_failed(tiny_model_store, tmp_path, monkeypatch, capsys):
@@ -346,17 +341,17 @@ def test_resume_after_a_kill_at_any_point_gives_the_uninterrupted_output(scorer,
     articles = [invented_article(n) for n in range(40)]
     dump = write_jsonl(tmp_path / "dump.jsonl", [*articles[:10], b"{bad", b"", *articles[10:]])
     reference = tmp_path / "reference.jsonl"
-    score.run([dump], reference, scorer, batch_size=6, log=io.StringIO())
-    monkeypatch.setattr(score, "_die", _raise)
+    local.run([dump], reference, scorer, batch_size=6, log=io.StringIO())
+    monkeypatch.setattr(outputs, "_die", _raise)
     output = tmp_path / "out.jsonl"
     for number, (chunk, phase) in enumerate(kills):
-        monkeypatch.setenv(score.CRASH_ENV, f"{chunk}:{phase}")
+        monkeypatch.setenv(outputs.CRASH_ENV, f"{chunk}:{phase}")
         with pytest.raises(SimulatedKill):
-            score.run([dump], output, scorer, batch_size=6, resume=number > 0, log=io.StringIO())
-    monkeypatch.delenv(score.CRASH_ENV)
+            local.run([dump], output, scorer, batch_size=6, resume=number > 0, log=io.StringIO())
+    monkeypatch.delenv(outputs.CRASH_ENV)
     checkpoint = output.with_name(output.name + ".checkpoint")
     done = json.loads(checkpoint.read_text())["records"] if checkpoint.exists() else 0
-    total, this_run = score.run([dump], output, scorer, batch_size=6, resume=True, log=io.StringIO())
+    total, this_run = local.run([dump], output, scorer, batch_size=6, resume=True, log=io.StringIO())
     assert output.read_bytes() == reference.read_bytes()
     assert (total.read, total.error) == (41, 1) and this_run.read == 41 - done
 
@@ -365,15 +360,15 @@ def test_parquet_output_is_resumable_part_by_part(scorer, tmp_path, monkeypatch)
     articles = [invented_article(n) for n in range(50)]
     dump = write_jsonl(tmp_path / "dump.jsonl", [*articles[:20], b"{bad", *articles[20:]])
     reference = tmp_path / "reference.jsonl"
-    score.run([dump], reference, scorer, batch_size=7, log=io.StringIO())
-    monkeypatch.setattr(score, "_die", _raise)
-    monkeypatch.setenv(score.CRASH_ENV, "5:committed")
+    local.run([dump], reference, scorer, batch_size=7, log=io.StringIO())
+    monkeypatch.setattr(outputs, "_die", _raise)
+    monkeypatch.setenv(outputs.CRASH_ENV, "5:committed")
     output = tmp_path / "out.parquet"
     with pytest.raises(SimulatedKill):
-        score.run([dump], output, scorer, batch_size=7, log=io.StringIO(), part_records=10)
+        local.run([dump], output, scorer, batch_size=7, log=io.StringIO(), part_records=10)
     assert sorted(p.name for p in output.glob("part-*")) == ["part-00000.parquet", "part-00001.parquet"]
-    monkeypatch.delenv(score.CRASH_ENV)
-    score.run([dump], output, scorer, batch_size=7, resume=True, log=io.StringIO(), part_records=10)
+    monkeypatch.delenv(outputs.CRASH_ENV)
+    local.run([dump], output, scorer, batch_size=7, resume=True, log=io.StringIO(), part_records=10)
     table = pd.read_parquet(output)
     expected = records(reference)
     assert table["id"].tolist() == [str(r["id"]) for r in expected]
@@ -393,9 +388,9 @@ def test_cli_scores_1000_articles_and_resumes_after_kill_9(tiny_model_store, sco
         article.pop("id")
     dump = write_jsonl(tmp_path / "dump.jsonl", articles)
     reference = tmp_path / "reference.jsonl"
-    score.run([dump], reference, scorer, batch_size=5, log=io.StringIO())  # in process: never interrupted
+    local.run([dump], reference, scorer, batch_size=5, log=io.StringIO())  # in process: never interrupted
 
-    command = [sys.executable, "-m", "classifier.score", str(dump), "-o", str(tmp_path / "out.jsonl"), "--model", tiny_model_store["model"], "--batch-size", "5"]
+    command = [sys.executable, "-m", "scoring.score", str(dump), "-o", str(tmp_path / "out.jsonl"), "--model", tiny_model_store["model"], "--batch-size", "5"]
     env = cli_env(tiny_model_store)
     output = tmp_path / "out.jsonl"
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -425,9 +420,9 @@ def test_cli_scores_1000_articles_and_resumes_after_kill_9(tiny_model_store, sco
 def test_cli_killed_by_itself_at_chosen_points_resumes_exactly(tiny_model_store, tmp_path, scorer, point):
     dump = write_jsonl(tmp_path / "dump.jsonl", [invented_article(n) for n in range(100)])
     reference = tmp_path / "reference.jsonl"
-    score.run([dump], reference, scorer, batch_size=5, log=io.StringIO())
-    command = [sys.executable, "-m", "classifier.score", str(dump), "-o", str(tmp_path / "out.jsonl"), "--model", tiny_model_store["model"], "--batch-size", "5"]
-    killed = subprocess.run(command, cwd=REPO_ROOT, env={**cli_env(tiny_model_store), score.CRASH_ENV: point}, capture_output=True, timeout=300)
+    local.run([dump], reference, scorer, batch_size=5, log=io.StringIO())
+    command = [sys.executable, "-m", "scoring.score", str(dump), "-o", str(tmp_path / "out.jsonl"), "--model", tiny_model_store["model"], "--batch-size", "5"]
+    killed = subprocess.run(command, cwd=REPO_ROOT, env={**cli_env(tiny_model_store), outputs.CRASH_ENV: point}, capture_output=True, timeout=300)
     assert killed.returncode == -signal.SIGKILL
     resumed = subprocess.run([*command, "--resume"], cwd=REPO_ROOT, env=cli_env(tiny_model_store), capture_output=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
@@ -446,17 +441,17 @@ def test_spark_engine_writes_the_local_engines_records(tiny_model_store, scorer,
     pd.DataFrame([invented_article(n) for n in range(3, 6)] + [{"id": None, "text": "No id in Parquet.", "title": None}]).to_parquet(parquet)
     binary = tmp_path / "binary.parquet"
     pd.DataFrame({"id": [10, 11], "text": [PHRASES[0].encode(), b"caf\xe9"]}).to_parquet(binary)
-    local = tmp_path / "local.jsonl"
-    score.run([jsonl, parquet, binary], local, scorer, log=io.StringIO())
+    local_out = tmp_path / "local.jsonl"
+    local.run([jsonl, parquet, binary], local_out, scorer, log=io.StringIO())
 
     output = tmp_path / "spark.jsonl"
-    command = [sys.executable, "-m", "classifier.score", str(jsonl), str(parquet), str(binary), "-o", str(output), "--engine", "spark", "--model", tiny_model_store["model"]]
+    command = [sys.executable, "-m", "scoring.score", str(jsonl), str(parquet), str(binary), "-o", str(output), "--engine", "spark", "--model", tiny_model_store["model"]]
     env = {**cli_env(tiny_model_store), "PYTHONPATH": str(REPO_ROOT)}  # run elsewhere: executors get the package shipped
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stderr[-3000:]  # three records are errors
     assert "12 records read, 8 ok, 1 empty, 3 error" in result.stdout
     parts = sorted(output.glob("part-*"))
-    assert b"".join(p.read_bytes() for p in parts) == local.read_bytes()
+    assert b"".join(p.read_bytes() for p in parts) == local_out.read_bytes()
 
 
 # --- REST --------------------------------------------------------------------------------------
@@ -528,7 +523,8 @@ def test_rest_server_scores_a_batch_in_order(tiny_model_store, scorer, tmp_path)
 def test_ensemble_member_named_by_experiment_resolves_to_its_newest_finished_run(tiny_model_store):
     from mlflow import MlflowClient
 
-    from classifier.models.ensemble import Ensemble, resolve_member
+    from classifier.models.ensemble import Ensemble
+    from training.members import load_members, resolve_member
 
     with tracking_store(tiny_model_store["uri"]):
         run_id = MlflowClient().get_model_version("narrative-classifier", "1").run_id
@@ -536,26 +532,54 @@ def test_ensemble_member_named_by_experiment_resolves_to_its_newest_finished_run
         assert resolve_member("models:/narrative-classifier/1") == "models:/narrative-classifier/1"
         with pytest.raises(ValueError, match="make train EXP=missing"):
             resolve_member("experiment:missing")
-        ensemble = Ensemble(members=("experiment:tiny", tiny_model_store["model"])).fit()
-    assert ensemble.resolved_ == [f"runs:/{run_id}/model", tiny_model_store["model"]]
+        members = load_members(["experiment:tiny", tiny_model_store["model"]])
+    assert [name for name, _ in members] == [f"runs:/{run_id}/model", tiny_model_store["model"]]
+    ensemble = Ensemble(targets=members[0][1].targets, members=members).fit()
     probs = ensemble.predict_proba(["The deep state planned it in secret."])
-    assert probs.shape == (1, 2) and np.allclose(probs, ensemble.estimators_[0].predict_proba(["The deep state planned it in secret."]))
+    assert probs.shape == (1, len(members[0][1].targets)) and np.allclose(probs, members[0][1].predict_proba(["The deep state planned it in secret."]))
 
     texts = [p for p in PHRASES] * 2
     y = np.array([[float("secret" in t.lower() or "plan" in t.lower()), float("foreign" in t.lower() or "west" in t.lower())] for t in texts])
-    with tracking_store(tiny_model_store["uri"]):
-        chosen = Ensemble(members=("experiment:tiny", tiny_model_store["model"]), weights="dev").fit(dev=(texts, y))
+    chosen = Ensemble(members=members, weights="dev").fit(dev=(texts, y))
     assert chosen.weights_.shape == (2, 2) and np.allclose(chosen.weights_.sum(axis=1), 1.0)
     loaded = Ensemble.load(chosen.save(tiny_model_store["tmp"] / "ensemble"))
+    assert [name for name, _ in loaded.members] == [name for name, _ in members]
     assert np.allclose(loaded.weights_, chosen.weights_) and np.allclose(loaded.predict_proba(texts), chosen.predict_proba(texts))
 
 
-def test_predict_jsonl_reader_replaces_lone_surrogates_like_the_dump_readers(tmp_path):
-    from classifier.predict import read_jsonl
+MESSY = (
+    b'\xef\xbb\xbf{"id": "bom", "text": "A line after a byte order mark."}\n'
+    b'{"text": "bad \\udc80 escape", "title": "t\\ud800"}\n'
+    b"not json\n"
+    b"\n"
+    b'["a list"]\n'
+    b'{"id": "no-text"}\n'
+    b'{"text": "caf\xe9 in Latin-1"}\n'
+    b'{"id": 7, "text": "Secret elites planned it.\\n\\nRain on Monday.", "title": 5}\n'
+)
 
-    path = tmp_path / "a.jsonl"
-    path.write_text('{"text": "bad \\udc80 escape", "title": "t\\ud800"}\nnot json\n', encoding="utf-8")
-    first, second = list(read_jsonl(path))
-    assert first == {"id": "a.jsonl:1", "text": "bad \ufffd escape", "title": "t\ufffd"}
-    json.dumps(first, ensure_ascii=False).encode("utf-8")  # writable
-    assert second["id"] == "a.jsonl:2" and "not valid JSON" in second["_error"]
+
+def test_predict_and_score_give_the_same_records_for_the_same_messy_file(tiny_model_store, tmp_path, monkeypatch, capsys):
+    from scoring import predict
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tiny_model_store["uri"])
+    messy = tmp_path / "in.jsonl"
+    messy.write_bytes(MESSY)
+    model = ["--model", tiny_model_store["model"]]
+    assert predict.main([str(messy), "-o", str(tmp_path / "predict.jsonl"), *model]) == 1
+    assert score.main([str(messy), "-o", str(tmp_path / "score.jsonl"), *model, "--log-every", "0"]) == 1
+    by_predict = (tmp_path / "predict.jsonl").read_text(encoding="utf-8")
+    assert by_predict == (tmp_path / "score.jsonl").read_text(encoding="utf-8")
+    records = [json.loads(line) for line in by_predict.splitlines()]
+    assert [r["id"] for r in records] == ["bom", "in.jsonl:2", "in.jsonl:3", "in.jsonl:5", "no-text", "in.jsonl:7", 7]
+    assert [r["status"] for r in records] == ["ok", "ok", "error", "error", "error", "error", "error"]
+    assert "in.jsonl:3: error" in capsys.readouterr().out
+
+
+def test_predict_leaves_the_output_alone_when_the_input_is_missing(tmp_path, capsys):
+    from scoring import predict
+
+    output = tmp_path / "out.jsonl"
+    output.write_text("kept\n")
+    assert predict.main([str(tmp_path / "missing.jsonl"), "-o", str(output), "--model", "models:/none/1"]) == 2
+    assert output.read_text() == "kept\n" and "no such file" in capsys.readouterr().err
