@@ -65,7 +65,9 @@ bench: setup ## Articles/s, paragraphs/s and peak RSS per registered version on 
 ui: setup ## Open the MLflow UI on the project's store (http://127.0.0.1:$(PORT))
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(VENV)/bin/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} --host 127.0.0.1 --port $(PORT) --workers 1
 
-test: setup ## Run the fast offline tests
+test: setup ## Lint (ruff check, ruff format --check) and run the fast offline tests
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q -m "not slow"
 
 test-slow: setup ## Run the slow tests (real corpora, full training)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,7 +38,7 @@ class Scorer:
     name: str = ""
 
     @classmethod
-    def from_mlflow(cls, uri: str = DEFAULT_MODEL_URI) -> "Scorer":
+    def from_mlflow(cls, uri: str = DEFAULT_MODEL_URI) -> Scorer:
         use_store()
         import mlflow
 

@@ -38,12 +38,12 @@ class Calibrated(BaseEstimator):
     def kind(self) -> str:
         return self.estimator.kind
 
-    def fit(self, texts: Sequence[str], Y) -> "Calibrated":
+    def fit(self, texts: Sequence[str], Y) -> Calibrated:
         if self.method not in ("sigmoid", "isotonic"):
             raise ValueError(f"method must be 'sigmoid' or 'isotonic', not {self.method!r}")
         return self.fit_scores(self.estimator.predict_proba(texts), Y)
 
-    def fit_scores(self, scores: np.ndarray, Y) -> "Calibrated":
+    def fit_scores(self, scores: np.ndarray, Y) -> Calibrated:
         """``fit`` on the estimator's scores of the held-out texts, already computed."""
         if self.method not in ("sigmoid", "isotonic"):
             raise ValueError(f"method must be 'sigmoid' or 'isotonic', not {self.method!r}")
@@ -96,7 +96,7 @@ class Calibrated(BaseEstimator):
         return (Path(directory) / CALIBRATION_FILE).exists()
 
     @classmethod
-    def load(cls, directory: Path, load_estimator: Callable[[Path], object]) -> "Calibrated":
+    def load(cls, directory: Path, load_estimator: Callable[[Path], object]) -> Calibrated:
         directory = Path(directory)
         model = load_skops(directory / CALIBRATION_FILE)
         model.estimator = load_estimator(directory / ESTIMATOR_DIR)

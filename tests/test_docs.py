@@ -3,13 +3,12 @@
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from classifier.store import REPO_ROOT
 from tests.conftest import REAL_CORPORA
 
-from classifier.store import REPO_ROOT
 README = (REPO_ROOT / "README.md").read_text()
 MAKEFILE = (REPO_ROOT / "Makefile").read_text()
 

@@ -24,12 +24,11 @@ import pytest
 
 from classifier import articles
 from classifier.articles import MAX_TEXT_CHARS, Scorer, score_articles
-from scoring import local, outputs, progress, readers, score
-from scoring.records import Summary
-from scoring.readers import InputError, Source, html_to_text
-from tests.conftest import tracking_store
-
 from classifier.store import REPO_ROOT
+from scoring import local, outputs, progress, readers, score
+from scoring.readers import InputError, Source, html_to_text
+from scoring.records import Summary
+from tests.conftest import tracking_store
 
 PHRASES = [
     "Secret elites planned the crisis from the start.",

@@ -20,8 +20,8 @@ from sklearn.base import clone  # noqa: E402
 from classifier.calibration import Calibrated  # noqa: E402
 from classifier.labels import LABELS  # noqa: E402
 from classifier.models.embeddings import EmbeddingLogReg  # noqa: E402
-from classifier.models.transformer import TransformerClassifier, windows  # noqa: E402
 from classifier.models.registry import load_estimator  # noqa: E402
+from classifier.models.transformer import TransformerClassifier, windows  # noqa: E402
 from tests.conftest import tracking_store  # noqa: E402
 
 torch.set_num_threads(1)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from classifier.store import MODEL_NAME, REPO_ROOT, use_store
 from data.corpora import DEFAULT_CORPORA as CORPORA
+
 ARTICLE_GLOBS = ("semeval2023_task3/data/*/*-articles-subtask-3/*.txt", "semeval2025_task10/*/*/raw-documents/*.txt")
 
 
@@ -53,7 +54,6 @@ def build_dump(path: Path, articles: list[dict], count: int, seed: int = 0) -> i
 
 
 def versions(name: str) -> list[tuple[str, str]]:
-    import mlflow
     from mlflow import MlflowClient
 
 

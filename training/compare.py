@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from classifier.labels import LABELS
 from training import tracking
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 
 def finished_runs(client: MlflowClient, names: list[str], latest: bool) -> list:

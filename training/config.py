@@ -16,6 +16,7 @@ import yaml
 
 from classifier.models.registry import model_defaults
 from classifier.store import REPO_ROOT
+
 EXPERIMENTS_DIR = REPO_ROOT / "experiments"
 
 

@@ -63,7 +63,7 @@ class EmbeddingLogReg(BaseEstimator):
         self.threads = threads
         self.random_state = random_state
 
-    def fit(self, texts: Sequence[str], Y, sample_weight=None) -> "EmbeddingLogReg":
+    def fit(self, texts: Sequence[str], Y, sample_weight=None) -> EmbeddingLogReg:
         texts = list(texts)
         Y = as_target_matrix(Y, len(self.targets))
         rows = capped_rows(Y, self.max_train_rows, np.random.RandomState(self.random_state))
@@ -128,7 +128,7 @@ class EmbeddingLogReg(BaseEstimator):
         return directory
 
     @classmethod
-    def load(cls, directory: Path) -> "EmbeddingLogReg":
+    def load(cls, directory: Path) -> EmbeddingLogReg:
         from classifier.models.persist import load_skops
 
         directory = Path(directory)

@@ -46,7 +46,7 @@ class Ensemble(BaseEstimator):
         self.weights = weights
         self.weight_step = weight_step
 
-    def fit(self, texts=None, Y=None, sample_weight=None, dev=None) -> "Ensemble":
+    def fit(self, texts=None, Y=None, sample_weight=None, dev=None) -> Ensemble:
         """Check the members (the training data is not used); with ``weights="dev"``, choose the
         weights on ``dev`` = (texts, Y)."""
         if not self.members:
@@ -129,7 +129,7 @@ class Ensemble(BaseEstimator):
         return directory
 
     @classmethod
-    def load(cls, directory: Path) -> "Ensemble":
+    def load(cls, directory: Path) -> Ensemble:
         """An ensemble saved by ``save``; ``members`` named by the URIs they were loaded from."""
         directory = Path(directory)
         saved = json.loads((directory / PARAMS_FILE).read_text())

@@ -76,7 +76,7 @@ class TfidfLogReg(BaseEstimator):
         self.solver = solver
         self.max_iter = max_iter
 
-    def fit(self, texts: Sequence[str], Y, sample_weight=None) -> "TfidfLogReg":
+    def fit(self, texts: Sequence[str], Y, sample_weight=None) -> TfidfLogReg:
         Y = as_target_matrix(Y, len(self.targets))
         self.vectorizer_ = FeatureUnion(
             [

@@ -161,7 +161,7 @@ class TransformerClassifier(BaseEstimator):
 
     # --- fitting -------------------------------------------------------------------------------
 
-    def fit(self, texts: Sequence[str], Y, sample_weight=None, dev=None) -> "TransformerClassifier":
+    def fit(self, texts: Sequence[str], Y, sample_weight=None, dev=None) -> TransformerClassifier:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
@@ -303,7 +303,7 @@ class TransformerClassifier(BaseEstimator):
         return directory
 
     @classmethod
-    def load(cls, directory: Path) -> "TransformerClassifier":
+    def load(cls, directory: Path) -> TransformerClassifier:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         directory = Path(directory)
