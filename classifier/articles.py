@@ -49,7 +49,9 @@ class Scorer:
         name = uri
         if uri.startswith("models:/"):
             name = _registry_name(uri) or uri
-        return cls(model.predict, list(metadata["columns"]), {k: float(v) for k, v in metadata["thresholds"].items()}, name)
+        return cls(
+            model.predict, list(metadata["columns"]), {k: float(v) for k, v in metadata["thresholds"].items()}, name
+        )
 
 
 def _registry_name(uri: str) -> str | None:
@@ -84,7 +86,16 @@ def article_record(article_id, paragraphs: list[dict], scorer: Scorer, texts: li
             if texts is not None:
                 item["snippet"] = texts[number][:SNIPPET_CHARS]
             evidence.append(item)
-    return _record(article_id, "ok", scorer, scores=scores, flags=flags, verdicts=verdicts, evidence=evidence, paragraphs=paragraphs)
+    return _record(
+        article_id,
+        "ok",
+        scorer,
+        scores=scores,
+        flags=flags,
+        verdicts=verdicts,
+        evidence=evidence,
+        paragraphs=paragraphs,
+    )
 
 
 def error_record(article_id, message: str, scorer: Scorer) -> dict:
@@ -98,7 +109,16 @@ def output_record(record: dict) -> dict:
 
 
 def _record(article_id, status: str, scorer: Scorer, **fields) -> dict:
-    record = {"id": article_id, "status": status, "scores": {}, "flags": {}, "verdicts": {}, "evidence": [], "paragraphs": [], "model": scorer.name}
+    record = {
+        "id": article_id,
+        "status": status,
+        "scores": {},
+        "flags": {},
+        "verdicts": {},
+        "evidence": [],
+        "paragraphs": [],
+        "model": scorer.name,
+    }
     record.update(fields)
     return record
 

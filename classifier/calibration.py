@@ -59,7 +59,9 @@ class Calibrated(BaseEstimator):
             if self.method == "sigmoid":
                 calibrator = LogisticRegression(C=1e4).fit(_logit(scores[known, column])[:, None], y)
             else:
-                calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores[known, column], y)
+                calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(
+                    scores[known, column], y
+                )
             self.calibrators_.append(calibrator)
         return self
 

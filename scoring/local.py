@@ -71,7 +71,9 @@ def run(
     if state is not None:
         mismatch = [key for key in header if state.get(key) != header[key]]
         if mismatch:
-            raise RunError(f"{output.checkpoint} was written for another run ({', '.join(mismatch)} differ): rerun without --resume")
+            raise RunError(
+                f"{output.checkpoint} was written for another run ({', '.join(mismatch)} differ): rerun without --resume"
+            )
     total = Summary(**state["summary"]) if state else Summary()
     this_run = Summary()
     if state is not None and state.get("complete"):

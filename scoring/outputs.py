@@ -83,7 +83,9 @@ class JsonlOutput(_Checkpointed):
             self.handle = self.path.open("wb")
             return
         if not self.path.exists() or self.path.stat().st_size < state["offset"]:
-            raise RunError(f"{self.path} is shorter than its checkpoint says ({state['offset']:,} bytes): rerun without --resume")
+            raise RunError(
+                f"{self.path} is shorter than its checkpoint says ({state['offset']:,} bytes): rerun without --resume"
+            )
         self.handle = self.path.open("r+b")
         self.handle.truncate(state["offset"])
         self.handle.seek(state["offset"])
@@ -105,7 +107,13 @@ class JsonlOutput(_Checkpointed):
             _die("committed")
 
     def _commit(self, done: int, summary: Summary, complete: bool) -> None:
-        state = {**self.header, "records": done, "offset": self.handle.tell(), "summary": asdict(summary), "complete": complete}
+        state = {
+            **self.header,
+            "records": done,
+            "offset": self.handle.tell(),
+            "summary": asdict(summary),
+            "complete": complete,
+        }
         write_json_atomic(self.checkpoint, state)
 
     def close(self, done: int, summary: Summary) -> None:
@@ -203,7 +211,9 @@ def parquet_schema(scorer: Scorer):
         return pd.DataFrame(0.5, index=frame.index, columns=scorer.columns)
 
     stand_in = Scorer(everything_flagged, list(scorer.columns), {c: 0.0 for c in scorer.columns}, scorer.name)
-    probe = score_articles([{"id": "p", "title": "Probe", "text": "A probe.\nAnother."}, {"id": "e", "text": ""}], stand_in)
+    probe = score_articles(
+        [{"id": "p", "title": "Probe", "text": "A probe.\nAnother."}, {"id": "e", "text": ""}], stand_in
+    )
     records = [output_record(r) for r in probe]
     records.append(output_record(error_record("x", "probe", scorer)))
     fields = {"id": pa.string()}

@@ -34,7 +34,9 @@ def verdict_line(record: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("input", type=Path, help="JSONL (one article a line: id, text, optional title) or any input of scoring.score")
+    parser.add_argument(
+        "input", type=Path, help="JSONL (one article a line: id, text, optional title) or any input of scoring.score"
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, help="JSONL output, one line per input record")
     parser.add_argument("--model", default=DEFAULT_MODEL_URI, help=f"MLflow model URI (default {DEFAULT_MODEL_URI})")
     args = parser.parse_args(argv)

@@ -49,8 +49,12 @@ def format_summary(output: Path, total: Summary, this_run: Summary, model: str) 
 
 
 def parse_args(argv: list[str] | None):
-    parser = argparse.ArgumentParser(prog="python -m scoring.score", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="JSONL, CSV, Parquet, .txt/.html file or directory (.gz too)")
+    parser = argparse.ArgumentParser(
+        prog="python -m scoring.score", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="JSONL, CSV, Parquet, .txt/.html file or directory (.gz too)"
+    )
     parser.add_argument("-o", "--output", required=True, help="OUTPUT.jsonl, or OUTPUT.parquet (a directory of parts)")
     parser.add_argument("--model", default=DEFAULT_MODEL_URI, help=f"MLflow model URI (default {DEFAULT_MODEL_URI})")
     parser.add_argument("--batch-size", type=int, default=256, help="articles per chunk (default 256)")
@@ -58,8 +62,12 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--format", choices=FORMATS, help="input format, instead of guessing from the extension")
     parser.add_argument("--engine", choices=("local", "spark"), default="local", help="local (streaming) or spark")
     parser.add_argument("--spark-master", default="local[2]", help="Spark master URL (default local[2])")
-    parser.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting (repeatable)")
-    parser.add_argument("--log-every", type=float, default=30.0, help="seconds between log lines when stderr is not a terminal")
+    parser.add_argument(
+        "--spark-conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting (repeatable)"
+    )
+    parser.add_argument(
+        "--log-every", type=float, default=30.0, help="seconds between log lines when stderr is not a terminal"
+    )
     parser.add_argument("--summary-json", type=Path, help="also write the summary as JSON here")
     return parser.parse_args(argv)
 
@@ -71,14 +79,24 @@ def main(argv: list[str] | None = None) -> int:
             from scoring.spark import run_spark
 
             if args.resume:
-                raise RunError("--resume is for the local engine; Spark retries failed tasks and commits its output whole")
-            total, this_run, model = run_spark(args.inputs, args.output, args.model, master=args.spark_master, fmt=args.format, conf=args.spark_conf)
+                raise RunError(
+                    "--resume is for the local engine; Spark retries failed tasks and commits its output whole"
+                )
+            total, this_run, model = run_spark(
+                args.inputs, args.output, args.model, master=args.spark_master, fmt=args.format, conf=args.spark_conf
+            )
         else:
             inputs, output = [Path(p) for p in args.inputs], Path(args.output)
             Source(inputs, args.format)  # fail on a missing input before loading the model
             scorer = load_scorer(args.model)
             total, this_run = run(
-                inputs, output, scorer, batch_size=args.batch_size, resume=args.resume, fmt=args.format, log_every=args.log_every
+                inputs,
+                output,
+                scorer,
+                batch_size=args.batch_size,
+                resume=args.resume,
+                fmt=args.format,
+                log_every=args.log_every,
             )
             model = scorer.name
     except (RunError, InputError) as error:
@@ -89,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(format_summary(args.output, total, this_run, model))
     if args.summary_json:
-        args.summary_json.write_text(json.dumps({"output": str(args.output), "model": model, "total": asdict(total), "run": asdict(this_run)}))
+        args.summary_json.write_text(
+            json.dumps({"output": str(args.output), "model": model, "total": asdict(total), "run": asdict(this_run)})
+        )
     return 1 if total.error else 0
 
 

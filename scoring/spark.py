@@ -88,12 +88,16 @@ def read_jsonl(spark, path: str, number: int):
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    lines = spark.read.option("lineSep", "\n").text(path).select(
-        F.col("value").cast("binary").alias("raw"),
-        F.col("_metadata.file_path").alias("file"),
-        F.col("_metadata.file_name").alias("name"),
-        F.col("_metadata.file_block_start").alias("block"),
-        F.monotonically_increasing_id().alias("mid"),
+    lines = (
+        spark.read.option("lineSep", "\n")
+        .text(path)
+        .select(
+            F.col("value").cast("binary").alias("raw"),
+            F.col("_metadata.file_path").alias("file"),
+            F.col("_metadata.file_name").alias("name"),
+            F.col("_metadata.file_block_start").alias("block"),
+            F.monotonically_increasing_id().alias("mid"),
+        )
     )
     # Line numbers: the lines of one split are consecutive in ``mid``; a file's splits follow in block
     # order, so a line's number is the lines of the file's earlier blocks plus its place in its own.
@@ -105,7 +109,11 @@ def read_jsonl(spark, path: str, number: int):
         .drop("n")
     )
     return lines.join(F.broadcast(blocks), ["file", "block"]).select(
-        F.lit(number).alias("input"), "file", (F.col("offset") + F.col("mid") - F.col("first") + 1).alias("row"), "name", "raw"
+        F.lit(number).alias("input"),
+        "file",
+        (F.col("offset") + F.col("mid") - F.col("first") + 1).alias("row"),
+        "name",
+        "raw",
     )
 
 
@@ -124,7 +132,10 @@ def read_parquet(spark, path: str, number: int):
         (F.col("_metadata.row_index") + 1).alias("row"),
         F.col("_metadata.file_name").alias("name"),
         (F.to_json(F.struct(*others)) if others else F.lit("{}")).cast("binary").alias("raw"),
-        *[(F.col(c).cast("binary") if c in texts else F.lit(None).cast("binary")).alias(f"{c}_bytes") for c in ("text", "title")],
+        *[
+            (F.col(c).cast("binary") if c in texts else F.lit(None).cast("binary")).alias(f"{c}_bytes")
+            for c in ("text", "title")
+        ],
         F.lit("parquet").alias("kind"),
     )
 
@@ -139,7 +150,9 @@ def parse_batches(batches):
             raw, name, row = value["raw"], value["name"], value["row"]
             if value["kind"] == "parquet":
                 fields = json.loads(raw)
-                fields.update({key: value[f"{key}_bytes"] for key in ("text", "title") if value[f"{key}_bytes"] is not None})
+                fields.update(
+                    {key: value[f"{key}_bytes"] for key in ("text", "title") if value[f"{key}_bytes"] is not None}
+                )
                 item = mapping_item(fields, f"{name}:{row}", f"row {row}")
             else:
                 if not raw.strip():
@@ -151,7 +164,18 @@ def parse_batches(batches):
             out["row"].append(row)
             out["article"].append(json.dumps(item.article if item.error is None else {"id": item.id}))
             out["error"].append(item.error)
-        yield pa.RecordBatch.from_pydict(out, schema=pa.schema([("input", pa.int32()), ("file", pa.string()), ("row", pa.int64()), ("article", pa.string()), ("error", pa.string())]))
+        yield pa.RecordBatch.from_pydict(
+            out,
+            schema=pa.schema(
+                [
+                    ("input", pa.int32()),
+                    ("file", pa.string()),
+                    ("row", pa.int64()),
+                    ("article", pa.string()),
+                    ("error", pa.string()),
+                ]
+            ),
+        )
 
 
 class _Recorder:
@@ -185,7 +209,18 @@ def explode_batches(columns: list[str], thresholds: dict, name: str):
                         out[key].append(value[key])
                     out["piece"].append(piece)
                     out["text"].append(text)
-            yield pa.RecordBatch.from_pydict(out, schema=pa.schema([("input", pa.int32()), ("file", pa.string()), ("row", pa.int64()), ("piece", pa.int32()), ("text", pa.string())]))
+            yield pa.RecordBatch.from_pydict(
+                out,
+                schema=pa.schema(
+                    [
+                        ("input", pa.int32()),
+                        ("file", pa.string()),
+                        ("row", pa.int64()),
+                        ("piece", pa.int32()),
+                        ("text", pa.string()),
+                    ]
+                ),
+            )
 
     return explode
 
@@ -239,7 +274,9 @@ def record_batches(columns: list[str], thresholds: dict, name: str):
     return build
 
 
-def run_spark(inputs: list, output, model_uri: str, *, master: str = "local[2]", fmt: str | None = None, conf: list[str] = ()):
+def run_spark(
+    inputs: list, output, model_uri: str, *, master: str = "local[2]", fmt: str | None = None, conf: list[str] = ()
+):
     """Score ``inputs`` into the directory ``output``; returns (summary, summary, model name)."""
     import time
 
@@ -269,7 +306,10 @@ def run_spark(inputs: list, output, model_uri: str, *, master: str = "local[2]",
             for number, (path, kind) in enumerate(zip(inputs, formats)):
                 if kind == "jsonl":
                     part = read_jsonl(spark, path, number).select(
-                        "*", F.lit(None).cast("binary").alias("text_bytes"), F.lit(None).cast("binary").alias("title_bytes"), F.lit("jsonl").alias("kind")
+                        "*",
+                        F.lit(None).cast("binary").alias("text_bytes"),
+                        F.lit(None).cast("binary").alias("title_bytes"),
+                        F.lit("jsonl").alias("kind"),
                     )
                 else:
                     part = read_parquet(spark, path, number)
@@ -279,9 +319,12 @@ def run_spark(inputs: list, output, model_uri: str, *, master: str = "local[2]",
             pieces = articles.where("error is null").mapInArrow(
                 explode_batches(columns, thresholds, name), "input int, file string, row long, piece int, text string"
             )
-            model = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=", ".join(f"`{c}` double" for c in columns), env_manager="local")
+            model = mlflow.pyfunc.spark_udf(
+                spark, model_uri, result_type=", ".join(f"`{c}` double" for c in columns), env_manager="local"
+            )
             scored = pieces.withColumn("p", model(F.struct(F.col("text")))).select(
-                *KEY, F.struct("piece", F.array(*[F.col("p").getField(c) for c in columns]).alias("probs")).alias("scored")
+                *KEY,
+                F.struct("piece", F.array(*[F.col("p").getField(c) for c in columns]).alias("probs")).alias("scored"),
             )
             gathered = scored.groupBy(*KEY).agg(F.collect_list("scored").alias("probs"))
             records = (
@@ -294,7 +337,9 @@ def run_spark(inputs: list, output, model_uri: str, *, master: str = "local[2]",
             )
             if output.lower().rstrip("/").endswith((".parquet", ".pq")):
                 schema = from_arrow_schema(parquet_schema(scorer))
-                records.orderBy(*KEY).select(F.from_json("line", schema).alias("r")).select("r.*").write.mode("overwrite").parquet(output)
+                records.orderBy(*KEY).select(F.from_json("line", schema).alias("r")).select("r.*").write.mode(
+                    "overwrite"
+                ).parquet(output)
             else:
                 records.orderBy(*KEY).select("line").write.mode("overwrite").option("lineSep", "\n").text(output)
             log(f"written to {output}")
@@ -313,4 +358,3 @@ def run_spark(inputs: list, output, model_uri: str, *, master: str = "local[2]",
         spark.stop()
     summary.seconds = time.perf_counter() - started
     return summary, summary, name
-

@@ -29,7 +29,11 @@ def _same(got, expected) -> bool:
     if isinstance(expected, float):
         return got == pytest.approx(expected, abs=1e-12)
     if isinstance(expected, dict):
-        return isinstance(got, dict) and got.keys() == expected.keys() and all(_same(got[k], expected[k]) for k in expected)
+        return (
+            isinstance(got, dict)
+            and got.keys() == expected.keys()
+            and all(_same(got[k], expected[k]) for k in expected)
+        )
     if isinstance(expected, list):
         return isinstance(got, list) and len(got) == len(expected) and all(_same(g, e) for g, e in zip(got, expected))
     return got == expected

@@ -25,10 +25,16 @@ def test_metrics_skip_unknown_labels():
 
 
 def test_evaluate_per_source_and_errors():
-    frame = pd.DataFrame({
-        "source": ["a", "a", "b", "b"], "uid": list("wxyz"), "text": list("wxyz"), "weak": [False] * 4,
-        "conspiracy_framing": [1.0, 0.0, 1.0, 0.0], "anti_foreign_rhetoric": [np.nan, np.nan, 1.0, 0.0],
-    })
+    frame = pd.DataFrame(
+        {
+            "source": ["a", "a", "b", "b"],
+            "uid": list("wxyz"),
+            "text": list("wxyz"),
+            "weak": [False] * 4,
+            "conspiracy_framing": [1.0, 0.0, 1.0, 0.0],
+            "anti_foreign_rhetoric": [np.nan, np.nan, 1.0, 0.0],
+        }
+    )
     probs = np.array([[0.9, 0.5], [0.6, 0.5], [0.2, 0.8], [0.1, 0.1]])
     thresholds = {"conspiracy_framing": 0.5, "anti_foreign_rhetoric": 0.5}
     metrics = evaluate(frame, probs, ["conspiracy_framing", "anti_foreign_rhetoric"], thresholds, "test")
@@ -40,7 +46,12 @@ def test_evaluate_per_source_and_errors():
 
 
 def test_macro_f1_is_over_the_voiced_labels_and_reported_columns_have_their_own():
-    columns = ["conspiracy_framing", "anti_foreign_rhetoric", "conspiracy_framing_reported", "anti_foreign_rhetoric_reported"]
+    columns = [
+        "conspiracy_framing",
+        "anti_foreign_rhetoric",
+        "conspiracy_framing_reported",
+        "anti_foreign_rhetoric_reported",
+    ]
     frame = pd.DataFrame({"source": ["a"] * 4, "text": list("wxyz"), **{c: [1.0, 0.0, 0.0, 0.0] for c in columns}})
     probs = np.array([[0.9, 0.9, 0.1, 0.9], [0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1]])
     metrics = evaluate(frame, probs, columns, dict.fromkeys(columns, 0.5), "gold")
@@ -89,14 +100,20 @@ def test_stance_metrics_and_the_tie_break_on_the_sample_with_gold_rows(tmp_path)
     for label in LABELS:
         assert metrics[f"gold/{label}/stance_reported_f1"] == 1.0 and metrics[f"gold/{label}/reported_as_voiced"] == 0.0
         assert sum(map(sum, confusions[label]["matrix"])) == len(test)
-    assert stance_metrics(test, blind, columns, scorer.thresholds, "gold")[0][f"gold/{LABELS[0]}/reported_as_voiced"] == 1.0
+    assert (
+        stance_metrics(test, blind, columns, scorer.thresholds, "gold")[0][f"gold/{LABELS[0]}/reported_as_voiced"]
+        == 1.0
+    )
 
     def figures(probs):
         return {"test": promote.macro_f1(scorer, test, probs), "gold": promote.macro_f1(scorer, test, probs),
                 "reported_as_voiced": promote.reported_as_voiced(scorer, test, probs)}  # fmt: skip
 
     champion, candidate = figures(blind), figures(seeing)
-    assert candidate["gold"] == champion["gold"] and (candidate["reported_as_voiced"], champion["reported_as_voiced"]) == (0.0, 1.0)
+    assert candidate["gold"] == champion["gold"] and (
+        candidate["reported_as_voiced"],
+        champion["reported_as_voiced"],
+    ) == (0.0, 1.0)
     won, reason = promote.decide(candidate, champion)
     assert won and "tie on gold" in reason
     assert not promote.decide(champion, candidate)[0]

@@ -86,7 +86,9 @@ def test_champion_loads_in_a_fresh_process_from_another_directory(store, tmp_pat
         """
     )
     env = {**os.environ, "MLFLOW_TRACKING_URI": store["uri"], "PYTHONPATH": ""}
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer == {"rows": 1000, "columns": COLUMNS}
@@ -97,7 +99,14 @@ def test_pyfunc_contract_on_a_batch(store):
 
     mlflow.set_tracking_uri(store["uri"])
     model = mlflow.pyfunc.load_model("models:/narrative-classifier@candidate")
-    texts = ["Secret elites planned the crisis.", None, "The council met.", "", "The West wants to destroy us.", "\ufffd\ufffd"]
+    texts = [
+        "Secret elites planned the crisis.",
+        None,
+        "The council met.",
+        "",
+        "The West wants to destroy us.",
+        "\ufffd\ufffd",
+    ]
     frame = pd.DataFrame({"text": texts, "extra": range(len(texts))})
     out = model.predict(frame)
     assert list(out.columns) == COLUMNS
@@ -114,7 +123,13 @@ def test_predict_cli_writes_one_record_per_article(store, tmp_path):
     articles.write_text(
         "\n".join(
             [
-                json.dumps({"id": "a", "title": "Who is behind it?", "text": "Secret elites planned the crisis.\r\n\r\nThe council met."}),
+                json.dumps(
+                    {
+                        "id": "a",
+                        "title": "Who is behind it?",
+                        "text": "Secret elites planned the crisis.\r\n\r\nThe council met.",
+                    }
+                ),
                 json.dumps({"id": "b", "text": ""}),
                 json.dumps({"id": "c", "text": 42}),
                 "{not json",
@@ -126,7 +141,12 @@ def test_predict_cli_writes_one_record_per_article(store, tmp_path):
     output = tmp_path / "out.jsonl"
     env = {**os.environ, "MLFLOW_TRACKING_URI": store["uri"]}
     result = subprocess.run(
-        [sys.executable, "-m", "scoring.predict", str(articles), "-o", str(output)], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "scoring.predict", str(articles), "-o", str(output)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 1, result.stderr[-2000:]  # some records failed
     records = [json.loads(line) for line in output.read_text().splitlines()]
@@ -147,6 +167,9 @@ def test_article_scores_are_the_highest_paragraph_scores(store):
     text = "Secret elites planned the crisis.\r\n\r\nThe council met."
     (record,) = score_articles([{"id": "a", "title": "Who is behind it?", "text": text}], scorer)
     assert [p["field"] for p in record["paragraphs"]] == ["title", "text", "text"]
-    assert [text[p["start"] : p["end"]] for p in record["paragraphs"][1:]] == ["Secret elites planned the crisis.", "The council met."]
+    assert [text[p["start"] : p["end"]] for p in record["paragraphs"][1:]] == [
+        "Secret elites planned the crisis.",
+        "The council met.",
+    ]
     for column in COLUMNS:
         assert record["scores"][column] == max(p["scores"][column] for p in record["paragraphs"])

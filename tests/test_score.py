@@ -94,7 +94,15 @@ def test_jsonl_reader_gives_one_item_per_record_with_stable_ids(tmp_path):
         ],
     )
     items = list(Source([path]).items())
-    assert [item.id for item in items] == ["a", "dump.jsonl:4", "dump.jsonl:5", "dump.jsonl:6", "dump.jsonl:7", "dump.jsonl:8", "dump.jsonl:9"]
+    assert [item.id for item in items] == [
+        "a",
+        "dump.jsonl:4",
+        "dump.jsonl:5",
+        "dump.jsonl:6",
+        "dump.jsonl:7",
+        "dump.jsonl:8",
+        "dump.jsonl:9",
+    ]
     errors = [item.error for item in items]
     assert errors[0] is None and items[0].article["text"] == "With a byte order mark."
     assert errors[1].startswith("line 4: not valid JSON")
@@ -106,7 +114,12 @@ def test_jsonl_reader_gives_one_item_per_record_with_stable_ids(tmp_path):
 
 def test_an_over_long_line_is_measured_not_kept():
     stream = io.BytesIO(b"short\n" + b"x" * 100 + b"\nafter\n" + b"y" * 60)
-    assert list(readers._lines(stream, limit=50)) == [(1, b"short\n", 0), (2, b"", 101), (3, b"after\n", 0), (4, b"", 60)]
+    assert list(readers._lines(stream, limit=50)) == [
+        (1, b"short\n", 0),
+        (2, b"", 101),
+        (3, b"after\n", 0),
+        (4, b"", 60),
+    ]
     item = readers.parse_jsonl_line(b"", "big.jsonl", 2, 101)
     assert item.id == "big.jsonl:2" and "101 bytes; the limit is" in item.error
 
@@ -132,7 +145,9 @@ def test_csv_reader_handles_quoted_lines_bad_bytes_and_gzip(tmp_path):
     assert items[3].error == "line 6: 4 fields but the header has 3"
     unzipped = list(Source([zipped]).items())
     assert [i.id for i in unzipped][1] == "dump2.csv.gz:3"
-    assert [(i.error, i.article and i.article["text"]) for i in unzipped] == [(i.error, i.article and i.article["text"]) for i in items]
+    assert [(i.error, i.article and i.article["text"]) for i in unzipped] == [
+        (i.error, i.article and i.article["text"]) for i in items
+    ]
 
 
 def test_parquet_reader_numbers_rows_and_decodes_binary_text(tmp_path):
@@ -174,7 +189,11 @@ def test_directory_reader_extracts_html_and_never_drops_a_file(tmp_path):
     items = list(Source([root]).items())
     assert [item.id for item in items] == ["a.txt", "broken.txt.gz", "c.txt.gz", "dead.txt", "legacy.txt", "sub/b.html"]
     by_id = {item.id: item for item in items}
-    assert by_id["sub/b.html"].article == {"id": "sub/b.html", "title": "A page", "text": "Headline\n\nBody & soul,\nnext line."}
+    assert by_id["sub/b.html"].article == {
+        "id": "sub/b.html",
+        "title": "A page",
+        "text": "Headline\n\nBody & soul,\nnext line.",
+    }
     assert by_id["c.txt.gz"].article["text"] == "Compressed text."
     assert by_id["legacy.txt"].article["text"] == "Caf\ufffd cr\ufffdme in a legacy encoding."
     assert "cannot read" in by_id["broken.txt.gz"].error and "cannot read" in by_id["dead.txt"].error
@@ -234,7 +253,9 @@ def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise():
     bar.close()
     shown = bar.stream.getvalue().split("\r")
     assert shown[1].startswith("[#####---------------]  25.0% 500 articles 500/s ETA 0:00:03 errors 0")
-    assert shown[2].startswith("[##########----------]  50.0% 1,000 articles 500/s ETA 0:00:02") and shown[2].endswith("\n")
+    assert shown[2].startswith("[##########----------]  50.0% 1,000 articles 500/s ETA 0:00:02") and shown[2].endswith(
+        "\n"
+    )
     plain = progress.Reporter(io.StringIO(), lambda: None, every=0)
     plain.update(Summary(read=7, ok=6, error=1))
     assert plain.stream.getvalue().startswith("score: 7 records (6 ok, 0 empty, 1 error)")
@@ -250,7 +271,11 @@ def messy_dump(path: Path) -> Path:
     return write_jsonl(
         path,
         [
-            {"id": "ok", "title": "Who is behind it?", "text": "Secret elites planned the crisis.\r\n\r\nThe council met."},
+            {
+                "id": "ok",
+                "title": "Who is behind it?",
+                "text": "Secret elites planned the crisis.\r\n\r\nThe council met.",
+            },
             {"id": "empty", "text": "   \n\n"},
             {"id": "number", "text": 42},
             {"id": "missing"},
@@ -270,9 +295,27 @@ def test_malformed_records_become_error_records_and_the_run_goes_on(scorer, tmp_
     output = tmp_path / "out.jsonl"
     total, this_run = local.run([dump], output, scorer, batch_size=4, log=io.StringIO())
     out = records(output)
-    assert [r["id"] for r in out] == ["ok", "empty", "number", "missing", "messy.jsonl:5", "messy.jsonl:6", "nul", "huge", "fffd", "surrogate", "messy.jsonl:11"]
+    assert [r["id"] for r in out] == [
+        "ok",
+        "empty",
+        "number",
+        "missing",
+        "messy.jsonl:5",
+        "messy.jsonl:6",
+        "nul",
+        "huge",
+        "fffd",
+        "surrogate",
+        "messy.jsonl:11",
+    ]
     status = {r["id"]: r["status"] for r in out}
-    assert [status[k] for k in ("ok", "empty", "fffd", "surrogate", "messy.jsonl:11")] == ["ok", "empty", "ok", "ok", "ok"]
+    assert [status[k] for k in ("ok", "empty", "fffd", "surrogate", "messy.jsonl:11")] == [
+        "ok",
+        "empty",
+        "ok",
+        "ok",
+        "ok",
+    ]
     errors = {r["id"]: r["error"] for r in out if r["status"] == "error"}
     assert errors == {
         "number": "'text' must be a string, got int",
@@ -389,7 +432,18 @@ def test_cli_scores_1000_articles_and_resumes_after_kill_9(tiny_model_store, sco
     reference = tmp_path / "reference.jsonl"
     local.run([dump], reference, scorer, batch_size=5, log=io.StringIO())  # in process: never interrupted
 
-    command = [sys.executable, "-m", "scoring.score", str(dump), "-o", str(tmp_path / "out.jsonl"), "--model", tiny_model_store["model"], "--batch-size", "5"]
+    command = [
+        sys.executable,
+        "-m",
+        "scoring.score",
+        str(dump),
+        "-o",
+        str(tmp_path / "out.jsonl"),
+        "--model",
+        tiny_model_store["model"],
+        "--batch-size",
+        "5",
+    ]
     env = cli_env(tiny_model_store)
     output = tmp_path / "out.jsonl"
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -403,7 +457,9 @@ def test_cli_scores_1000_articles_and_resumes_after_kill_9(tiny_model_store, sco
     checkpoint = json.loads(output.with_name("out.jsonl.checkpoint").read_text())
     assert 0 < checkpoint["records"] < 1000 and not checkpoint["complete"]
 
-    resumed = subprocess.run([*command, "--resume", "--log-every", "0"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        [*command, "--resume", "--log-every", "0"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resuming {output} after {checkpoint['records']:,} records" in resumed.stderr
     assert "score: " in resumed.stderr.split("records\n", 1)[1]  # stderr is not a terminal: plain log lines
@@ -411,7 +467,9 @@ def test_cli_scores_1000_articles_and_resumes_after_kill_9(tiny_model_store, sco
     assert output.read_bytes() == reference.read_bytes()
     out = records(output)
     assert [r["id"] for r in out[:3]] == ["dump.jsonl:1", "art-1", "art-2"] and len(out) == 1000
-    assert [r["id"] for r in out if str(r["id"]).startswith("dump")] == [f"dump.jsonl:{n + 1}" for n in range(0, 1000, 97)]
+    assert [r["id"] for r in out if str(r["id"]).startswith("dump")] == [
+        f"dump.jsonl:{n + 1}" for n in range(0, 1000, 97)
+    ]
 
 
 @pytest.mark.slow
@@ -420,10 +478,29 @@ def test_cli_killed_by_itself_at_chosen_points_resumes_exactly(tiny_model_store,
     dump = write_jsonl(tmp_path / "dump.jsonl", [invented_article(n) for n in range(100)])
     reference = tmp_path / "reference.jsonl"
     local.run([dump], reference, scorer, batch_size=5, log=io.StringIO())
-    command = [sys.executable, "-m", "scoring.score", str(dump), "-o", str(tmp_path / "out.jsonl"), "--model", tiny_model_store["model"], "--batch-size", "5"]
-    killed = subprocess.run(command, cwd=REPO_ROOT, env={**cli_env(tiny_model_store), outputs.CRASH_ENV: point}, capture_output=True, timeout=300)
+    command = [
+        sys.executable,
+        "-m",
+        "scoring.score",
+        str(dump),
+        "-o",
+        str(tmp_path / "out.jsonl"),
+        "--model",
+        tiny_model_store["model"],
+        "--batch-size",
+        "5",
+    ]
+    killed = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        env={**cli_env(tiny_model_store), outputs.CRASH_ENV: point},
+        capture_output=True,
+        timeout=300,
+    )
     assert killed.returncode == -signal.SIGKILL
-    resumed = subprocess.run([*command, "--resume"], cwd=REPO_ROOT, env=cli_env(tiny_model_store), capture_output=True, timeout=300)
+    resumed = subprocess.run(
+        [*command, "--resume"], cwd=REPO_ROOT, env=cli_env(tiny_model_store), capture_output=True, timeout=300
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert (tmp_path / "out.jsonl").read_bytes() == reference.read_bytes()
 
@@ -434,18 +511,44 @@ def test_cli_killed_by_itself_at_chosen_points_resumes_exactly(tiny_model_store,
 def test_spark_engine_writes_the_local_engines_records(tiny_model_store, scorer, tmp_path):
     jsonl = write_jsonl(
         tmp_path / "dump.jsonl",
-        [invented_article(1), b"", invented_article(2), b"{not json", b'{"id": "latin", "text": "caf\xe9"}', {"text": "No id, so file and line."}, {"id": 7, "text": ""}],
+        [
+            invented_article(1),
+            b"",
+            invented_article(2),
+            b"{not json",
+            b'{"id": "latin", "text": "caf\xe9"}',
+            {"text": "No id, so file and line."},
+            {"id": 7, "text": ""},
+        ],
     )
     parquet = tmp_path / "more.parquet"
-    pd.DataFrame([invented_article(n) for n in range(3, 6)] + [{"id": None, "text": "No id in Parquet.", "title": None}]).to_parquet(parquet)
+    pd.DataFrame(
+        [invented_article(n) for n in range(3, 6)] + [{"id": None, "text": "No id in Parquet.", "title": None}]
+    ).to_parquet(parquet)
     binary = tmp_path / "binary.parquet"
     pd.DataFrame({"id": [10, 11], "text": [PHRASES[0].encode(), b"caf\xe9"]}).to_parquet(binary)
     local_out = tmp_path / "local.jsonl"
     local.run([jsonl, parquet, binary], local_out, scorer, log=io.StringIO())
 
     output = tmp_path / "spark.jsonl"
-    command = [sys.executable, "-m", "scoring.score", str(jsonl), str(parquet), str(binary), "-o", str(output), "--engine", "spark", "--model", tiny_model_store["model"]]
-    env = {**cli_env(tiny_model_store), "PYTHONPATH": str(REPO_ROOT)}  # run elsewhere: executors get the package shipped
+    command = [
+        sys.executable,
+        "-m",
+        "scoring.score",
+        str(jsonl),
+        str(parquet),
+        str(binary),
+        "-o",
+        str(output),
+        "--engine",
+        "spark",
+        "--model",
+        tiny_model_store["model"],
+    ]
+    env = {
+        **cli_env(tiny_model_store),
+        "PYTHONPATH": str(REPO_ROOT),
+    }  # run elsewhere: executors get the package shipped
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stderr[-3000:]  # three records are errors
     assert "12 records read, 8 ok, 1 empty, 3 error" in result.stdout
@@ -463,7 +566,9 @@ def _free_port() -> int:
 
 
 def _post(url: str, payload: dict) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())
 
@@ -471,11 +576,17 @@ def _post(url: str, payload: dict) -> dict:
 def test_rest_server_scores_a_batch_in_order(tiny_model_store, scorer, tmp_path):
     port = _free_port()
     bin_dir = Path(sys.executable).parent
-    env = {**cli_env(tiny_model_store), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **cli_env(tiny_model_store),
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     command = [str(bin_dir / "mlflow"), "models", "serve", "-m", tiny_model_store["model"], "--env-manager", "local",
                "-h", "127.0.0.1", "-p", str(port), "--workers", "1"]  # fmt: skip
     log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -535,15 +646,24 @@ def test_ensemble_member_named_by_experiment_resolves_to_its_newest_finished_run
     assert [name for name, _ in members] == [f"runs:/{run_id}/model", tiny_model_store["model"]]
     ensemble = Ensemble(targets=members[0][1].targets, members=members).fit()
     probs = ensemble.predict_proba(["The deep state planned it in secret."])
-    assert probs.shape == (1, len(members[0][1].targets)) and np.allclose(probs, members[0][1].predict_proba(["The deep state planned it in secret."]))
+    assert probs.shape == (1, len(members[0][1].targets)) and np.allclose(
+        probs, members[0][1].predict_proba(["The deep state planned it in secret."])
+    )
 
     texts = [p for p in PHRASES] * 2
-    y = np.array([[float("secret" in t.lower() or "plan" in t.lower()), float("foreign" in t.lower() or "west" in t.lower())] for t in texts])
+    y = np.array(
+        [
+            [float("secret" in t.lower() or "plan" in t.lower()), float("foreign" in t.lower() or "west" in t.lower())]
+            for t in texts
+        ]
+    )
     chosen = Ensemble(members=members, weights="dev").fit(dev=(texts, y))
     assert chosen.weights_.shape == (2, 2) and np.allclose(chosen.weights_.sum(axis=1), 1.0)
     loaded = Ensemble.load(chosen.save(tiny_model_store["tmp"] / "ensemble"))
     assert [name for name, _ in loaded.members] == [name for name, _ in members]
-    assert np.allclose(loaded.weights_, chosen.weights_) and np.allclose(loaded.predict_proba(texts), chosen.predict_proba(texts))
+    assert np.allclose(loaded.weights_, chosen.weights_) and np.allclose(
+        loaded.predict_proba(texts), chosen.predict_proba(texts)
+    )
 
 
 MESSY = (
@@ -558,7 +678,9 @@ MESSY = (
 )
 
 
-def test_predict_and_score_give_the_same_records_for_the_same_messy_file(tiny_model_store, tmp_path, monkeypatch, capsys):
+def test_predict_and_score_give_the_same_records_for_the_same_messy_file(
+    tiny_model_store, tmp_path, monkeypatch, capsys
+):
     from scoring import predict
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tiny_model_store["uri"])

@@ -56,7 +56,6 @@ def build_dump(path: Path, articles: list[dict], count: int, seed: int = 0) -> i
 def versions(name: str) -> list[tuple[str, str]]:
     from mlflow import MlflowClient
 
-
     use_store()
     found = MlflowClient().search_model_versions(f"name='{name}'")
     return sorted(((str(v.version), v.tags.get("model_kind", "?")) for v in found), key=lambda v: int(v[0]))
@@ -84,12 +83,18 @@ def measure(dump: Path, model_uri: str, workdir: Path, batch_size: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=100_000, help="articles in the dump (default 100,000)")
-    parser.add_argument("--versions", nargs="*", help="registered versions to run (default: all; a transformer or embedding model scores ~100 paragraphs/s on 2 cores)")
+    parser.add_argument(
+        "--versions",
+        nargs="*",
+        help="registered versions to run (default: all; a transformer or embedding model scores ~100 paragraphs/s on 2 cores)",
+    )
     parser.add_argument("--model-name", default=MODEL_NAME)
     parser.add_argument("--corpora", type=Path, default=CORPORA)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--keep", type=Path, help="build the dump in this directory and keep it (default: a temporary one)")
+    parser.add_argument(
+        "--keep", type=Path, help="build the dump in this directory and keep it (default: a temporary one)"
+    )
     args = parser.parse_args(argv)
 
     chosen = versions(args.model_name)
@@ -103,8 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         dump = workdir / "dump.jsonl"
         started = time.perf_counter()
         size = build_dump(dump, corpus_articles(args.corpora), args.articles, args.seed)
-        print(f"dump: {args.articles:,} articles, {size / 1e6:,.0f} MB, built in {time.perf_counter() - started:.0f} s ({dump})")
-        print(f"cores {os.cpu_count()}, OMP_NUM_THREADS {os.environ.get('OMP_NUM_THREADS', 'default')}, batch size {args.batch_size}")
+        print(
+            f"dump: {args.articles:,} articles, {size / 1e6:,.0f} MB, built in {time.perf_counter() - started:.0f} s ({dump})"
+        )
+        print(
+            f"cores {os.cpu_count()}, OMP_NUM_THREADS {os.environ.get('OMP_NUM_THREADS', 'default')}, batch size {args.batch_size}"
+        )
         header = f"{'version':>7} {'kind':<16} {'articles':>9} {'paragraphs':>11} {'score s':>8} {'articles/s':>10} {'paragr./s':>10} {'wall s':>7} {'peak RSS MB':>11}"
         print(header)
         print("-" * len(header))

@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     test = pd.read_parquet(args.table, columns=["text", "split"]).query("split == 'test'")["text"]
     texts = test.sample(n=min(args.n, len(test)), random_state=0).tolist()
     frame = pd.DataFrame({"text": texts})
-    print(f"{len(texts):,} test paragraphs (mean {sum(map(len, texts)) / len(texts):.0f} characters), torch threads {threads}, cores {os.cpu_count()}\n")
+    print(
+        f"{len(texts):,} test paragraphs (mean {sum(map(len, texts)) / len(texts):.0f} characters), torch threads {threads}, cores {os.cpu_count()}\n"
+    )
     print("| model | scorer | paragraphs/s |")
     print("|---|---|---:|")
     for uri in args.models:
@@ -79,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         classify(texts[:16], **options)
         for batch_size in (1, 64):
             seconds = timed(functools.partial(classify, texts, batch_size=batch_size, **options))
-            print(f"| {uri} ({kind}) | pipeline(\"text-classification\"), batch_size={batch_size}, truncation at 128 | {len(texts) / seconds:,.0f} |", flush=True)
+            print(
+                f'| {uri} ({kind}) | pipeline("text-classification"), batch_size={batch_size}, truncation at 128 | {len(texts) / seconds:,.0f} |',
+                flush=True,
+            )
     return 0
 
 

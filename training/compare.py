@@ -25,7 +25,12 @@ def finished_runs(client: MlflowClient, names: list[str], latest: bool) -> list:
     experiment = client.get_experiment_by_name(tracking.EXPERIMENT)
     if experiment is None:
         return []
-    runs = client.search_runs([experiment.experiment_id], "attributes.status = 'FINISHED'", order_by=["attributes.start_time ASC"], max_results=1000)
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        "attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time ASC"],
+        max_results=1000,
+    )
     if names:
         runs = [r for r in runs if r.info.run_name in names]
     if latest:
@@ -83,15 +88,28 @@ def table(runs, versions: dict[str, list[str]], metric: str) -> tuple[list[str],
 
 def markdown(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(line[i])) for line in [header, *rows]) for i in range(len(header))]
+
     def fmt(line):
-        return "| " + " | ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(line, widths))) + " |"
+        return (
+            "| "
+            + " | ".join(
+                str(cell).ljust(w) if i == 0 else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(line, widths))
+            )
+            + " |"
+        )
+
     rule = "|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|"
     return "\n".join([fmt(header), rule, *(fmt(line) for line in rows)])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--metric", default="f1", choices=("f1", "precision", "recall", "mcc", "pr_auc", "brier"), help="per-label metric (default f1)")
+    parser.add_argument(
+        "--metric",
+        default="f1",
+        choices=("f1", "precision", "recall", "mcc", "pr_auc", "brier"),
+        help="per-label metric (default f1)",
+    )
     parser.add_argument("--latest", action="store_true", help="only the latest finished run of each experiment")
     parser.add_argument("--runs", nargs="*", default=[], help="only these experiment (run) names")
     args = parser.parse_args(argv)

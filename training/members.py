@@ -31,7 +31,9 @@ def resolve_member(uri: str) -> str:
             max_results=1,
         )
     if not runs:
-        raise ValueError(f"ensemble member {uri}: no finished run of experiment {name!r} in this store; train it first (make train EXP={name})")
+        raise ValueError(
+            f"ensemble member {uri}: no finished run of experiment {name!r} in this store; train it first (make train EXP={name})"
+        )
     return f"runs:/{runs[0].info.run_id}/model"
 
 

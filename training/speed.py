@@ -38,8 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     assert len(out) == len(frame)
     threads = os.environ.get("OMP_NUM_THREADS", "default")
-    print(f"{args.model}: loaded in {loaded:.2f} s; {len(frame):,} paragraphs in {seconds:.2f} s = "
-          f"{len(frame) / seconds:,.0f} paragraphs/s (cores {os.cpu_count()}, OMP_NUM_THREADS {threads})")
+    print(
+        f"{args.model}: loaded in {loaded:.2f} s; {len(frame):,} paragraphs in {seconds:.2f} s = "
+        f"{len(frame) / seconds:,.0f} paragraphs/s (cores {os.cpu_count()}, OMP_NUM_THREADS {threads})"
+    )
     return 0
 
 

@@ -13,7 +13,16 @@ from classifier.models.registry import FOLDER_KINDS
 from classifier.store import CANDIDATE, CHAMPION, EXPERIMENT, REPO_ROOT, tracking_uri, use_store
 from classifier.store import MODEL_NAME as REGISTERED_MODEL
 
-__all__ = ["CANDIDATE", "CHAMPION", "EXPERIMENT", "REGISTERED_MODEL", "configure", "git_commit", "register", "tracking_uri"]
+__all__ = [
+    "CANDIDATE",
+    "CHAMPION",
+    "EXPERIMENT",
+    "REGISTERED_MODEL",
+    "configure",
+    "git_commit",
+    "register",
+    "tracking_uri",
+]
 
 PIP_REQUIREMENTS_FILE = REPO_ROOT / "requirements-model.txt"
 
@@ -39,8 +48,12 @@ def configure(experiment: str = EXPERIMENT) -> str:
 
 def git_commit() -> str:
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
+        ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -53,7 +66,12 @@ def model_requirements(kind: str = "tfidf_logreg") -> list[str]:
     """What a logged model of ``kind`` needs to load: requirements-model.txt, plus
     requirements-transformer.txt (torch, transformers) for the kinds saved with Hugging Face weights."""
     files = [PIP_REQUIREMENTS_FILE] + ([TRANSFORMER_REQUIREMENTS_FILE] if kind in FOLDER_KINDS else [])
-    return [line.strip() for path in files for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return [
+        line.strip()
+        for path in files
+        for line in path.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def register(run_id: str, model_uri: str, tags: dict[str, str]) -> str:
@@ -65,8 +83,10 @@ def register(run_id: str, model_uri: str, tags: dict[str, str]) -> str:
     try:
         client.get_registered_model(REGISTERED_MODEL)
     except mlflow.exceptions.MlflowException:
-        client.create_registered_model(REGISTERED_MODEL, description="Per-paragraph probabilities of voicing conspiracy framing and anti-foreign rhetoric.")
+        client.create_registered_model(
+            REGISTERED_MODEL,
+            description="Per-paragraph probabilities of voicing conspiracy framing and anti-foreign rhetoric.",
+        )
     version = client.create_model_version(REGISTERED_MODEL, model_uri, run_id=run_id, tags=tags)
     client.set_registered_model_alias(REGISTERED_MODEL, CANDIDATE, version.version)
     return version.version
-

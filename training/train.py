@@ -1,6 +1,6 @@
 """Train one experiment, evaluate it, log everything to MLflow and register the model.
 
-    python -m training.train --exp baseline
+python -m training.train --exp baseline
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ def fit(config: ExperimentConfig, splits: Splits) -> tuple[object, np.ndarray]:
 
 def thresholds_on_dev(dev_probs: np.ndarray, splits: Splits, min_precision: float) -> dict[str, float]:
     y = targets(splits.dev, splits.columns)
-    return {column: choose_threshold(y[:, j], dev_probs[:, j], min_precision) for j, column in enumerate(splits.columns)}
+    return {
+        column: choose_threshold(y[:, j], dev_probs[:, j], min_precision) for j, column in enumerate(splits.columns)
+    }
 
 
 def save_model(model, directory: Path, config: ExperimentConfig, columns) -> dict[str, str]:
@@ -118,9 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     tracking.configure()
     commit = tracking.git_commit()
     with mlflow.start_run(run_name=config.name) as run:
-        mlflow.set_tags({"model_kind": config.model.kind, "experiment": config.name, "git_commit": commit, "table_hash": splits.table_hash})
+        mlflow.set_tags(
+            {
+                "model_kind": config.model.kind,
+                "experiment": config.name,
+                "git_commit": commit,
+                "table_hash": splits.table_hash,
+            }
+        )
         mlflow.log_params(flat_params(config))
-        dataset = mlflow.data.from_pandas(splits.train.drop(columns=["text"]), source=str(splits.path), name="paragraphs", digest=splits.table_hash)
+        dataset = mlflow.data.from_pandas(
+            splits.train.drop(columns=["text"]), source=str(splits.path), name="paragraphs", digest=splits.table_hash
+        )
         mlflow.log_input(dataset, context="training")
 
         started = time.perf_counter()
@@ -129,8 +140,12 @@ def main(argv: list[str] | None = None) -> int:
         thresholds = thresholds_on_dev(dev_probs, splits, config.min_precision)
         mlflow.log_metric("train_seconds", train_seconds)
         if config.model.kind == "ensemble":
-            mlflow.set_tag("ensemble_members", json.dumps([name for name, _ in getattr(model, "estimator", model).members]))
-        for point in getattr(getattr(model, "estimator", model), "history_", None) or []:  # evaluations during fine-tuning
+            mlflow.set_tag(
+                "ensemble_members", json.dumps([name for name, _ in getattr(model, "estimator", model).members])
+            )
+        for point in (
+            getattr(getattr(model, "estimator", model), "history_", None) or []
+        ):  # evaluations during fine-tuning
             mlflow.log_metrics({"train/loss": point["loss"], "train/dev_map": point["dev_map"]}, step=point["step"])
 
         started = time.perf_counter()
@@ -145,8 +160,15 @@ def main(argv: list[str] | None = None) -> int:
         sources = sorted(splits.test["source"].unique())
         counts = {"train": len(splits.train), "dev": len(splits.dev), "test": len(splits.test)}
         card = model_card(
-            config, metrics=metrics, thresholds=thresholds, columns=splits.columns, table_hash=splits.table_hash,
-            counts=counts, sources=sources, commit=commit, train_seconds=train_seconds,
+            config,
+            metrics=metrics,
+            thresholds=thresholds,
+            columns=splits.columns,
+            table_hash=splits.table_hash,
+            counts=counts,
+            sources=sources,
+            commit=commit,
+            train_seconds=train_seconds,
         )
         mlflow.log_text(card, "model_card.md")
 
@@ -183,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         line = f"  {column:32s} threshold {thresholds[column]:.3f}"
         for prefix in ("test", "gold"):
             if f"{prefix}/{column}/f1" in metrics:
-                line += f"  {prefix} F1 {metrics[f'{prefix}/{column}/f1']:.3f} MCC {metrics[f'{prefix}/{column}/mcc']:.3f}"
+                line += (
+                    f"  {prefix} F1 {metrics[f'{prefix}/{column}/f1']:.3f} MCC {metrics[f'{prefix}/{column}/mcc']:.3f}"
+                )
         print(line)
     if version:
         print(f"Registered {tracking.REGISTERED_MODEL} version {version} with alias '{tracking.CANDIDATE}'")

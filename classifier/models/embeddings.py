@@ -72,7 +72,9 @@ class EmbeddingLogReg(BaseEstimator):
         features = self.embed([texts[i] for i in rows])
         self.train_rows_ = len(rows)
         self.estimators_, self.priors_ = fit_per_target(
-            lambda: LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state),
+            lambda: LogisticRegression(
+                C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state
+            ),
             features,
             Y[rows],
             weights,
@@ -91,7 +93,9 @@ class EmbeddingLogReg(BaseEstimator):
         size = encoder.config.hidden_size
         sums, counts = np.zeros((len(texts), size)), np.zeros(len(texts))
         with torch.inference_mode():
-            for owners, input_ids, mask in window_batches(tokenizer, texts, self.max_length, self.stride, self.batch_size):
+            for owners, input_ids, mask in window_batches(
+                tokenizer, texts, self.max_length, self.stride, self.batch_size
+            ):
                 hidden = encoder(input_ids=input_ids, attention_mask=mask).last_hidden_state
                 m = mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
@@ -121,7 +125,9 @@ class EmbeddingLogReg(BaseEstimator):
         directory = Path(directory)
         self.encoder_.save_pretrained(directory / ENCODER_DIR)
         self.tokenizer_.save_pretrained(directory / ENCODER_DIR)
-        heads = EmbeddingLogReg(**{**self.get_params(), "model_path": "", "threads": 0})  # scores with the loader's threads
+        heads = EmbeddingLogReg(
+            **{**self.get_params(), "model_path": "", "threads": 0}
+        )  # scores with the loader's threads
         heads.estimators_, heads.priors_, heads.train_rows_ = self.estimators_, self.priors_, self.train_rows_
         save_skops(heads, directory / HEADS_FILE)
         (directory / PARAMS_FILE).write_text(json.dumps({"kind": self.kind}))

@@ -40,7 +40,13 @@ class Ensemble(BaseEstimator):
     kind = "ensemble"
     uses_dev = True
 
-    def __init__(self, targets: Sequence[str] = LABELS, members: Sequence = (), weights: Sequence[float] | str = (), weight_step: float = 0.1):
+    def __init__(
+        self,
+        targets: Sequence[str] = LABELS,
+        members: Sequence = (),
+        weights: Sequence[float] | str = (),
+        weight_step: float = 0.1,
+    ):
         self.targets = targets
         self.members = members
         self.weights = weights
@@ -51,8 +57,12 @@ class Ensemble(BaseEstimator):
         weights on ``dev`` = (texts, Y)."""
         if not self.members:
             raise ValueError("an ensemble needs members: (name, fitted estimator) pairs")
-        if any(not (isinstance(m, (tuple, list)) and len(m) == 2 and hasattr(m[1], "predict_proba")) for m in self.members):
-            raise ValueError("ensemble members must be (name, fitted estimator) pairs; training loads them from their model URIs")
+        if any(
+            not (isinstance(m, (tuple, list)) and len(m) == 2 and hasattr(m[1], "predict_proba")) for m in self.members
+        ):
+            raise ValueError(
+                "ensemble members must be (name, fitted estimator) pairs; training loads them from their model URIs"
+            )
         by_dev = isinstance(self.weights, str)
         if by_dev and self.weights != "dev":
             raise ValueError(f"weights must be numbers, one per member, or 'dev', not {self.weights!r}")
@@ -104,7 +114,11 @@ class Ensemble(BaseEstimator):
         out = []
         for (_, estimator), columns in zip(self.members, self.columns_):
             probs = estimator.predict_proba(texts)
-            out.append(np.column_stack([probs[:, columns.index(t)] if t in columns else np.zeros(len(texts)) for t in self.targets]))
+            out.append(
+                np.column_stack(
+                    [probs[:, columns.index(t)] if t in columns else np.zeros(len(texts)) for t in self.targets]
+                )
+            )
         return out
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
@@ -135,18 +149,27 @@ class Ensemble(BaseEstimator):
         saved = json.loads((directory / PARAMS_FILE).read_text())
         weights = saved["weights"] if isinstance(saved["weights"], str) else tuple(saved["weights"])
         names = saved.get("resolved", saved["members"])
-        members = tuple((name, load_estimator(kind, directory / path)) for name, kind, path in zip(names, saved["kinds"], saved["paths"]))
-        model = cls(targets=tuple(saved["targets"]), members=members, weights=weights, weight_step=saved.get("weight_step", 0.1))
+        members = tuple(
+            (name, load_estimator(kind, directory / path))
+            for name, kind, path in zip(names, saved["kinds"], saved["paths"])
+        )
+        model = cls(
+            targets=tuple(saved["targets"]), members=members, weights=weights, weight_step=saved.get("weight_step", 0.1)
+        )
         model.columns_ = [list(columns) for columns in saved["columns"]]
         target_weights = saved.get("target_weights")
-        model.weights_ = model._fixed_weights() if target_weights is None else np.asarray(target_weights, dtype=np.float64)
+        model.weights_ = (
+            model._fixed_weights() if target_weights is None else np.asarray(target_weights, dtype=np.float64)
+        )
         return model
 
 
 def simplex_grid(n: int, step: float) -> list[np.ndarray]:
     """Every weight vector of length ``n`` with entries in multiples of ``step`` summing to 1."""
     units = int(round(1 / step))
-    return [np.array(c, dtype=np.float64) / units for c in itertools.product(range(units + 1), repeat=n) if sum(c) == units]
+    return [
+        np.array(c, dtype=np.float64) / units for c in itertools.product(range(units + 1), repeat=n) if sum(c) == units
+    ]
 
 
 def best_f1(y: np.ndarray, p: np.ndarray) -> float:

@@ -105,7 +105,9 @@ class TfidfLogReg(BaseEstimator):
         )
         features = self.vectorizer_.fit_transform(list(texts))
         self.estimators_, self.priors_ = fit_per_target(
-            lambda: LogisticRegression(C=self.C, class_weight=self.class_weight, solver=self.solver, max_iter=self.max_iter),
+            lambda: LogisticRegression(
+                C=self.C, class_weight=self.class_weight, solver=self.solver, max_iter=self.max_iter
+            ),
             features,
             Y,
             sample_weight,

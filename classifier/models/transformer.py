@@ -71,7 +71,12 @@ def windows(tokenizer, texts: Sequence[str], max_length: int, stride: int) -> tu
     if not texts:
         return [], np.zeros(0, dtype=int)
     encoded = tokenizer(
-        list(texts), truncation=True, max_length=max_length, stride=stride, return_overflowing_tokens=True, padding=False
+        list(texts),
+        truncation=True,
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        padding=False,
     )
     return list(encoded["input_ids"]), np.asarray(encoded["overflow_to_sample_mapping"], dtype=int)
 
@@ -104,7 +109,9 @@ def window_batches(tokenizer, texts: Sequence[str], max_length: int, stride: int
         yield owner[batch], input_ids, mask
 
 
-def score_windows(forward, tokenizer, texts: Sequence[str], max_length: int, stride: int, batch_size: int, n_outputs: int) -> np.ndarray:
+def score_windows(
+    forward, tokenizer, texts: Sequence[str], max_length: int, stride: int, batch_size: int, n_outputs: int
+) -> np.ndarray:
     """Per text, the maximum over its windows of ``forward(input_ids, mask)`` (a (batch, n_outputs) array)."""
     import torch
 
@@ -192,10 +199,17 @@ class TransformerClassifier(BaseEstimator):
         self.train_rows_ = len(texts)
 
         batches_per_epoch = int(np.ceil(len(texts) / self.batch_size))
-        total = batches_per_epoch * self.epochs if self.max_steps <= 0 else min(self.max_steps, batches_per_epoch * self.epochs)
+        total = (
+            batches_per_epoch * self.epochs
+            if self.max_steps <= 0
+            else min(self.max_steps, batches_per_epoch * self.epochs)
+        )
         no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
         groups = [
-            {"params": [p for n, p in self.model_.named_parameters() if not n.endswith(no_decay)], "weight_decay": self.weight_decay},
+            {
+                "params": [p for n, p in self.model_.named_parameters() if not n.endswith(no_decay)],
+                "weight_decay": self.weight_decay,
+            },
             {"params": [p for n, p in self.model_.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
         ]
         optimizer = torch.optim.AdamW(groups, lr=self.learning_rate)
@@ -225,7 +239,15 @@ class TransformerClassifier(BaseEstimator):
                 step += 1
                 if step % eval_every == 0 or step == total:
                     score = self._dev_score(dev_texts, dev_y)
-                    self.history_.append({"step": step, "epoch": epoch, "loss": loss.item(), "dev_map": score, "seconds": time.perf_counter() - started})
+                    self.history_.append(
+                        {
+                            "step": step,
+                            "epoch": epoch,
+                            "loss": loss.item(),
+                            "dev_map": score,
+                            "seconds": time.perf_counter() - started,
+                        }
+                    )
                     improved = score > best_score or best_state is None
                     if improved:
                         best_score, best_state, stale = score, copy.deepcopy(self.model_.state_dict()), 0
@@ -233,7 +255,13 @@ class TransformerClassifier(BaseEstimator):
                         stale += 1
                     log.info(
                         "step %d/%d (epoch %d): loss %.4f, dev mAP %.4f%s, %.0f s",
-                        step, total, epoch + 1, loss.item(), score, " (best)" if improved else f" (best {best_score:.4f}, {stale}/{self.patience})", time.perf_counter() - started,
+                        step,
+                        total,
+                        epoch + 1,
+                        loss.item(),
+                        score,
+                        " (best)" if improved else f" (best {best_score:.4f}, {stale}/{self.patience})",
+                        time.perf_counter() - started,
                     )
                     if stale >= self.patience:
                         done = True
@@ -285,7 +313,9 @@ class TransformerClassifier(BaseEstimator):
         def forward(input_ids, mask):
             return torch.sigmoid(self.model_(input_ids=input_ids, attention_mask=mask).logits).float().numpy()
 
-        return score_windows(forward, self.tokenizer_, texts, self.max_length, self.stride, self.eval_batch_size, len(self.targets)).astype(np.float64)
+        return score_windows(
+            forward, self.tokenizer_, texts, self.max_length, self.stride, self.eval_batch_size, len(self.targets)
+        ).astype(np.float64)
 
     # --- persistence ---------------------------------------------------------------------------
 
@@ -298,8 +328,16 @@ class TransformerClassifier(BaseEstimator):
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
         params["model_path"] = ""
         params["threads"] = 0  # scoring uses the threads of the machine that loads the model
-        fitted = {"pos_weight_": self.pos_weight_.tolist(), "history_": self.history_, "best_dev_map_": self.best_dev_map_, "steps_": self.steps_, "train_rows_": self.train_rows_}
-        (directory / PARAMS_FILE).write_text(json.dumps({"kind": self.kind, "params": params, "fitted": fitted}, indent=2))
+        fitted = {
+            "pos_weight_": self.pos_weight_.tolist(),
+            "history_": self.history_,
+            "best_dev_map_": self.best_dev_map_,
+            "steps_": self.steps_,
+            "train_rows_": self.train_rows_,
+        }
+        (directory / PARAMS_FILE).write_text(
+            json.dumps({"kind": self.kind, "params": params, "fitted": fitted}, indent=2)
+        )
         return directory
 
     @classmethod
