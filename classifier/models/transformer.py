@@ -15,7 +15,8 @@ Training: binary cross-entropy per target, masked where the target is unknown (N
 row's ``sample_weight`` and by a per-target ``pos_weight`` (negatives / positives on the training
 rows, capped at ``pos_weight_max``) against class imbalance. ``max_train_rows`` (0: all) caps the
 training rows by keeping every row with a positive target and a seeded random sample of the rest.
-Batches are drawn from length-sorted chunks (less padding), AdamW with linear warm-up and decay.
+The training texts are tokenised once, as a ``datasets.Dataset`` (``training_data``), and batches are
+drawn from length-sorted chunks (less padding), AdamW with linear warm-up and decay.
 Early stopping: every ``eval_every`` steps (0: once per epoch) the mean average precision over the
 targets is measured on the dev split (at most ``dev_max_rows`` rows, 0: all); training stops after
 ``patience`` evaluations without improvement and the best weights are kept. Seeded by ``random_state``.
@@ -190,7 +191,8 @@ class TransformerClassifier(BaseEstimator):
             id2label=dict(enumerate(self.targets)),
             label2id={t: i for i, t in enumerate(self.targets)},
         )
-        ids = self.tokenizer_(texts, truncation=True, max_length=self.max_length, padding=False)["input_ids"]
+        data = training_data(self.tokenizer_, texts, self.max_length).to_dict()
+        ids, lengths = data["input_ids"], data["length"]
         known = ~np.isnan(Y)
         positives = np.nansum(Y, axis=0)
         negatives = known.sum(axis=0) - positives
@@ -225,7 +227,7 @@ class TransformerClassifier(BaseEstimator):
         started = time.perf_counter()
         done = False
         for epoch in range(self.epochs):
-            for batch in training_batches([len(x) for x in ids], self.batch_size, rng):
+            for batch in training_batches(lengths, self.batch_size, rng):
                 self.model_.train()
                 input_ids, attention = padded([ids[i] for i in batch], self.tokenizer_.pad_token_id or 0)
                 logits = self.model_(input_ids=input_ids, attention_mask=attention).logits
@@ -355,6 +357,18 @@ class TransformerClassifier(BaseEstimator):
         for key, value in saved["fitted"].items():
             setattr(model, key, np.asarray(value) if key == "pos_weight_" else value)
         return model
+
+
+def training_data(tokenizer, texts: list[str], max_length: int):
+    """The training texts as a ``datasets.Dataset``: ``input_ids`` (the first ``max_length`` tokens) and
+    ``length`` per row, tokenised in batches by ``Dataset.map``; the lengths group the batches."""
+    from datasets import Dataset
+
+    def tokenise(batch):
+        ids = tokenizer(batch["text"], truncation=True, max_length=max_length, padding=False)["input_ids"]
+        return {"input_ids": ids, "length": [len(x) for x in ids]}
+
+    return Dataset.from_dict({"text": texts}).map(tokenise, batched=True, remove_columns=["text"], desc="tokenising")
 
 
 def capped_rows(Y: np.ndarray, max_rows: int, rng: np.random.RandomState) -> np.ndarray:
