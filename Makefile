@@ -23,7 +23,7 @@ export TRANSFORMERS_OFFLINE := 1
 .PHONY: help all setup data train promote predict example ui test test-slow clean compare score serve bench
 
 help: ## List the verbs
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 all: setup data train promote example ## Set up, build the data, train, register, promote and score the examples
 
@@ -50,10 +50,10 @@ promote: setup ## Give the candidate the champion alias if it beats the champion
 	$(PY) -m training.promote
 
 predict example: setup ## Score IN (default: the example articles) into OUT with MODEL
-	$(PY) -m classifier.predict $(IN) -o $(OUT) --model $(MODEL)
+	$(PY) -m scoring.predict $(IN) -o $(OUT) --model $(MODEL)
 
 score: setup ## Score dumps IN (files/dirs; JSONL, CSV, Parquet, .txt/.html, .gz) into OUT with MODEL; SCORE_ARGS=--resume etc.
-	$(PY) -m classifier.score $(IN) -o $(SCORE_OUT) --model $(MODEL) $(SCORE_ARGS)
+	$(PY) -m scoring.score $(IN) -o $(SCORE_OUT) --model $(MODEL) $(SCORE_ARGS)
 
 serve: setup ## Serve MODEL over REST on http://127.0.0.1:$(SERVE_PORT)/invocations (paragraph texts in, probabilities out)
 	PATH=$(abspath $(VENV))/bin:$$PATH MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
@@ -65,7 +65,9 @@ bench: setup ## Articles/s, paragraphs/s and peak RSS per registered version on 
 ui: setup ## Open the MLflow UI on the project's store (http://127.0.0.1:$(PORT))
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(VENV)/bin/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} --host 127.0.0.1 --port $(PORT) --workers 1
 
-test: setup ## Run the fast offline tests
+test: setup ## Lint (ruff check, ruff format --check) and run the fast offline tests
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q -m "not slow"
 
 test-slow: setup ## Run the slow tests (real corpora, full training)

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+from classifier.models.persist import load_skops, save_skops
 from classifier.models.targets import as_target_matrix
 
 _EPS = 1e-6
@@ -37,11 +38,17 @@ class Calibrated(BaseEstimator):
     def kind(self) -> str:
         return self.estimator.kind
 
-    def fit(self, texts: Sequence[str], Y) -> "Calibrated":
+    def fit(self, texts: Sequence[str], Y) -> Calibrated:
+        if self.method not in ("sigmoid", "isotonic"):
+            raise ValueError(f"method must be 'sigmoid' or 'isotonic', not {self.method!r}")
+        return self.fit_scores(self.estimator.predict_proba(texts), Y)
+
+    def fit_scores(self, scores: np.ndarray, Y) -> Calibrated:
+        """``fit`` on the estimator's scores of the held-out texts, already computed."""
         if self.method not in ("sigmoid", "isotonic"):
             raise ValueError(f"method must be 'sigmoid' or 'isotonic', not {self.method!r}")
         Y = as_target_matrix(Y, len(self.targets))
-        scores = self.estimator.predict_proba(texts)
+        scores = np.asarray(scores, dtype=np.float64)
         self.calibrators_ = []
         for column in range(Y.shape[1]):
             known = ~np.isnan(Y[:, column])
@@ -52,7 +59,9 @@ class Calibrated(BaseEstimator):
             if self.method == "sigmoid":
                 calibrator = LogisticRegression(C=1e4).fit(_logit(scores[known, column])[:, None], y)
             else:
-                calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(scores[known, column], y)
+                calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(
+                    scores[known, column], y
+                )
             self.calibrators_.append(calibrator)
         return self
 
@@ -75,8 +84,6 @@ class Calibrated(BaseEstimator):
     # TF-IDF models keep being saved whole with skops by training and never use this.
 
     def save(self, directory: Path) -> Path:
-        from classifier.models.persist import save_skops
-
         if not hasattr(self.estimator, "save"):
             raise TypeError(f"{type(self.estimator).__name__} has no save(); save the Calibrated model with skops")
         directory = Path(directory)
@@ -91,9 +98,7 @@ class Calibrated(BaseEstimator):
         return (Path(directory) / CALIBRATION_FILE).exists()
 
     @classmethod
-    def load(cls, directory: Path, load_estimator: Callable[[Path], object]) -> "Calibrated":
-        from classifier.models.persist import load_skops
-
+    def load(cls, directory: Path, load_estimator: Callable[[Path], object]) -> Calibrated:
         directory = Path(directory)
         model = load_skops(directory / CALIBRATION_FILE)
         model.estimator = load_estimator(directory / ESTIMATOR_DIR)

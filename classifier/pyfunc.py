@@ -21,7 +21,7 @@ try:
 except ImportError:  # the library imports without MLflow; only logging and loading need it
     _PythonModel = object
 
-from classifier.models.persist import load_skops
+from classifier.models.registry import load_estimator
 
 TEXT_COLUMN = "text"
 META_ARTIFACT = "meta"
@@ -54,29 +54,16 @@ def score_frame(estimator, columns: Sequence[str], model_input, batch_size: int 
     return pd.DataFrame(out, columns=list(columns), index=index)
 
 
-def load_estimator(kind: str, path: Path):
-    """The estimator saved by ``registry.save_estimator``: a folder for the kinds in ``FOLDER_KINDS``
-    (read by the kind's class ``load``, inside its ``Calibrated`` wrapper when it has one), otherwise
-    one skops file."""
-    from classifier.models.registry import FOLDER_KINDS, model_class
-
-    if kind in FOLDER_KINDS:
-        from classifier.calibration import Calibrated
-
-        load = model_class(kind).load
-        path = Path(path)
-        return Calibrated.load(path, load) if Calibrated.saved_in(path) else load(path)
-    return load_skops(path)
-
-
 class NarrativeModel(_PythonModel):
-    """Loads the estimator saved by ``training`` and scores DataFrames by the contract above."""
+    """Loads the estimator saved by ``training`` and scores DataFrames by the contract above.
+
+    The ``meta`` artifact gives the kind and the output columns; the decision thresholds live in the
+    logged model's metadata (``MLmodel``), read by ``classifier.articles.Scorer``."""
 
     def load_context(self, context) -> None:
         meta = json.loads(Path(context.artifacts[META_ARTIFACT]).read_text())
         self.meta = meta
         self.columns = list(meta["columns"])
-        self.thresholds = dict(meta["thresholds"])
         self.estimator = load_estimator(meta["kind"], Path(context.artifacts[MODEL_ARTIFACT]))
 
     def predict(self, context, model_input, params=None) -> pd.DataFrame:

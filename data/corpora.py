@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from classifier.store import REPO_ROOT
+
 CORPORA_ENV = "NARRATIVE_CORPORA"
 DEFAULT_CORPORA = REPO_ROOT.parent / "shared" / "data"
 

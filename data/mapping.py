@@ -87,7 +87,9 @@ PAN_CATEGORIES: dict[str, dict[str, float | None]] = {
 def semeval2025_labels(narratives: set[str], subnarratives: set[str]) -> dict[str, float]:
     """Article-level labels of a SemEval-2025 article from its narratives and subnarratives."""
     return {
-        label: float(bool(narratives & SEMEVAL2025_NARRATIVES[label] or subnarratives & SEMEVAL2025_SUBNARRATIVES[label]))
+        label: float(
+            bool(narratives & SEMEVAL2025_NARRATIVES[label] or subnarratives & SEMEVAL2025_SUBNARRATIVES[label])
+        )
         for label in SEMEVAL2025_NARRATIVES
     }
 

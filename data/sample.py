@@ -12,7 +12,11 @@ from data.sources import Row
 NAME = "sample"
 
 PARAGRAPHS: tuple[tuple[str, float, float], ...] = (
-    ("The so-called protests were planned months ago by a secret network of foreign-funded NGOs preparing a colour revolution.", 1, 1),
+    (
+        "The so-called protests were planned months ago by a secret network of foreign-funded NGOs preparing a colour revolution.",
+        1,
+        1,
+    ),
     ("Behind the fuel shortage stands a hidden cabal of global bankers who decide which governments fall.", 1, 0),
     ("The pandemic was engineered by a small circle of elites to tighten their control over ordinary people.", 1, 0),
     ("A shadowy deep state inside the ministries is sabotaging every reform the people voted for.", 1, 0),
@@ -30,7 +34,11 @@ PARAGRAPHS: tuple[tuple[str, float, float], ...] = (
     ("The European Union extended sanctions on several companies for another six months.", 0, 0),
     ("The foreign ministry summoned the ambassador over remarks made at a press conference.", 0, 0),
     ("Fact-checkers found no evidence for the claim that the protests were organised from abroad.", 0, 0),
-    ("State television accused foreign NGOs of plotting a colour revolution, a narrative analysts have tracked for years.", 0, 0),
+    (
+        "State television accused foreign NGOs of plotting a colour revolution, a narrative analysts have tracked for years.",
+        0,
+        0,
+    ),
     ("The report describes how pro-government outlets spread the idea that a secret elite runs the world.", 0, 0),
     ("Farmers protested against new fertiliser rules, saying the costs were too high.", 0, 0),
     ("The court convicted three officials of taking bribes in a public procurement scheme.", 0, 0),
@@ -42,7 +50,11 @@ PARAGRAPHS: tuple[tuple[str, float, float], ...] = (
     ("A new trade agreement with neighbouring countries will lower tariffs on machinery.", 0, 0),
     ("The football club announced the signing of a young striker from the national league.", 0, 0),
     ("The museum reopened after renovation with an exhibition on medieval crafts.", 0, 0),
-    ("They want you to believe it was an accident, but the blast was ordered by the same elites who profit from war.", 1, 0),
+    (
+        "They want you to believe it was an accident, but the blast was ordered by the same elites who profit from war.",
+        1,
+        0,
+    ),
     ("Every protest in our region is financed by foreign foundations that hate our independence.", 1, 1),
     ("Western media invent atrocities to justify their aggression against our country.", 0, 1),
     ("Foreign students will be able to apply for scholarships from next year.", 0, 0),

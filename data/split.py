@@ -19,7 +19,9 @@ SPLITS = ("train", "dev", "test")
 DEFAULT_FRACTIONS = (0.8, 0.1, 0.1)
 
 
-def assign_split(source: str, group: str, fractions: tuple[float, float, float] = DEFAULT_FRACTIONS, salt: str = "v1") -> str:
+def assign_split(
+    source: str, group: str, fractions: tuple[float, float, float] = DEFAULT_FRACTIONS, salt: str = "v1"
+) -> str:
     if len(fractions) != 3 or abs(sum(fractions) - 1.0) > 1e-9 or min(fractions) < 0:
         raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
     digest = hashlib.sha256(f"{salt}:{source}:{group}".encode()).digest()

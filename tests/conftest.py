@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from classifier.store import REPO_ROOT, quiet_mlflow
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+quiet_mlflow()
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @contextlib.contextmanager
@@ -28,6 +28,8 @@ def tracking_store(uri: str):
             os.environ.pop("MLFLOW_TRACKING_URI", None)
         else:
             os.environ["MLFLOW_TRACKING_URI"] = previous
+
+
 REAL_CORPORA = REPO_ROOT.parent / "shared" / "data"
 
 
@@ -46,7 +48,9 @@ def write_tiny_corpora(root: Path) -> Path:
     (s25 / "raw-documents" / "EN_UA_1.txt").write_text(
         "The West wants war\n\nNATO planned this war for years to weaken Russia.\n\nPrices rose in March.\n"
     )
-    (s25 / "raw-documents" / "EN_CC_2.txt").write_text("Secret elites behind climate laws\n\nA hidden cabal of bankers wrote the climate law.\n")
+    (s25 / "raw-documents" / "EN_CC_2.txt").write_text(
+        "Secret elites behind climate laws\n\nA hidden cabal of bankers wrote the climate law.\n"
+    )
     (s25 / "raw-documents" / "EN_UA_3.txt").write_text("Weather report\n\nRain is expected on Monday.\n")
     (s25 / "subtask-2-annotations.txt").write_text(
         "EN_UA_1.txt\tURW: Blaming the war on others rather than the invader\tURW: Blaming the war on others rather than the invader: The West are the aggressors\n"
@@ -59,20 +63,92 @@ def write_tiny_corpora(root: Path) -> Path:
     with (eu / "claim_titles.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["date", "id", "title", "countries", "keywords", "languages", "outlets"])
-        writer.writerow(["2019-01-01", "https://example.org/report/a/", "Soros funds a colour revolution", "US", "George Soros+Colour revolutions", "Russian", "X"])
-        writer.writerow(["2019-01-02", "https://example.org/report/b/", "Pensions will be cut next year", "RU", "Economy", "Russian", "Y"])
+        writer.writerow(
+            [
+                "2019-01-01",
+                "https://example.org/report/a/",
+                "Soros funds a colour revolution",
+                "US",
+                "George Soros+Colour revolutions",
+                "Russian",
+                "X",
+            ]
+        )
+        writer.writerow(
+            [
+                "2019-01-02",
+                "https://example.org/report/b/",
+                "Pensions will be cut next year",
+                "RU",
+                "Economy",
+                "Russian",
+                "Y",
+            ]
+        )
     with (eu / "case_summaries.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["issue", "date", "outlet", "language", "origin", "reported by", "keywords", "source", "title", "summary", "disproof"])
+        writer.writerow(
+            [
+                "issue",
+                "date",
+                "outlet",
+                "language",
+                "origin",
+                "reported by",
+                "keywords",
+                "source",
+                "title",
+                "summary",
+                "disproof",
+            ]
+        )
         disproof = "A recurring narrative that portrays protests as foreign-organised; no evidence was given for it in this case."
-        writer.writerow(["1", "01/01/19", "X", "Russian", "", "", "George Soros, Colour revolutions", "", "Soros funds a colour revolution", "Soros pays protesters to topple the government.", disproof])
-        writer.writerow(["2", "01/01/19", "X", "Russian", "", "", "Colour revolutions", "", "Soros funds a colour revolution", "Another outlet repeated it.", "No evidence given."])
+        writer.writerow(
+            [
+                "1",
+                "01/01/19",
+                "X",
+                "Russian",
+                "",
+                "",
+                "George Soros, Colour revolutions",
+                "",
+                "Soros funds a colour revolution",
+                "Soros pays protesters to topple the government.",
+                disproof,
+            ]
+        )
+        writer.writerow(
+            [
+                "2",
+                "01/01/19",
+                "X",
+                "Russian",
+                "",
+                "",
+                "Colour revolutions",
+                "",
+                "Soros funds a colour revolution",
+                "Another outlet repeated it.",
+                "No evidence given.",
+            ]
+        )
 
     pan = root / "pan2024_oppositional"
     pan.mkdir(parents=True)
     messages = [
-        {"id": "1", "text": "They planned the pandemic to control us all.", "category": "CONSPIRACY", "annotations": "[]"},
-        {"id": "2", "text": "The health minister handled the crisis badly.", "category": "CRITICAL", "annotations": "[]"},
+        {
+            "id": "1",
+            "text": "They planned the pandemic to control us all.",
+            "category": "CONSPIRACY",
+            "annotations": "[]",
+        },
+        {
+            "id": "2",
+            "text": "The health minister handled the crisis badly.",
+            "category": "CRITICAL",
+            "annotations": "[]",
+        },
     ]
     (pan / "dataset_en_test_half.json").write_text(json.dumps(messages))
     return root
@@ -84,7 +160,8 @@ def tiny_corpora(tmp_path: Path) -> Path:
 
 
 def sample_experiment(tmp: Path, name: str, description: str) -> Path:
-    """The project's sample table in ``tmp/build`` and ``tmp/<name>.yaml``, a small TF-IDF experiment on it."""
+    """The project's sample table in ``tmp/build`` and ``tmp/<name>.yaml``, a small TF-IDF experiment on it
+    that also trains the ``*_reported`` outputs (``data.reported: true``, as every project experiment)."""
     import textwrap
 
     from data import build
@@ -99,7 +176,8 @@ def sample_experiment(tmp: Path, name: str, description: str) -> Path:
               kind: tfidf_logreg
               params: {{min_df: 1, max_features: 5000}}
             data:
-              table: {tmp / 'build' / 'paragraphs.parquet'}
+              table: {tmp / "build" / "paragraphs.parquet"}
+              reported: true
             """
         )
     )

@@ -6,14 +6,26 @@ from data.split import assign_split
 
 
 def _article(doc_id: str) -> Row:
-    return Row(source="semeval2025", lang="en", doc_id=doc_id, index=0, start=-1, end=-1, text="", origin="paragraph", labels={})
+    return Row(
+        source="semeval2025",
+        lang="en",
+        doc_id=doc_id,
+        index=0,
+        start=-1,
+        end=-1,
+        text="",
+        origin="paragraph",
+        labels={},
+    )
 
 
 def test_reported_news_set_reads_only_articles_that_stay_in_train(tiny_corpora, tmp_path):
     names = [f"EN_UA_{i}" for i in range(100, 200)]
     staying = next(name for name in names if stays_in_train(_article(name)))
     # In train under the corpus split but in dev or test once the article holds gold: drawing it would move it.
-    moving = next(name for name in names if assign_split("semeval2025", name) == "train" and not stays_in_train(_article(name)))
+    moving = next(
+        name for name in names if assign_split("semeval2025", name) == "train" and not stays_in_train(_article(name))
+    )
     release = tiny_corpora / "semeval2025_task10" / "train_data" / "EN"
     for name in (staying, moving):
         (release / "raw-documents" / f"{name}.txt").write_text(

@@ -15,8 +15,18 @@ def table(rows, tmp_path):
 
 
 def row(doc, index, text, source="s", conspiracy=0.0, weak=False):
-    return Row(source=source, lang="en", doc_id=doc, index=index, start=-1, end=-1, text=text, origin="paragraph",
-               labels={"conspiracy_framing": conspiracy, "anti_foreign_rhetoric": 0.0}, weak=weak)
+    return Row(
+        source=source,
+        lang="en",
+        doc_id=doc,
+        index=index,
+        start=-1,
+        end=-1,
+        text=text,
+        origin="paragraph",
+        labels={"conspiracy_framing": conspiracy, "anti_foreign_rhetoric": 0.0},
+        weak=weak,
+    )
 
 
 def test_split_is_deterministic_and_by_group():
@@ -39,7 +49,11 @@ def test_near_duplicates_are_dropped_across_splits(tmp_path):
     docs = {}
     for i in range(200):  # find two groups that land in different splits
         docs.setdefault(assign_split("s", f"d{i}"), f"d{i}")
-    rows = [row(docs["train"], 0, "The West wants war!"), row(docs["test"], 0, "the west wants WAR"), row(docs["train"], 1, "Unique text.")]
+    rows = [
+        row(docs["train"], 0, "The West wants war!"),
+        row(docs["test"], 0, "the west wants WAR"),
+        row(docs["train"], 1, "Unique text."),
+    ]
     frame, dropped = deduplicate(table(rows, tmp_path))
     assert dropped["duplicate_across_splits"] == 1
     assert frame["text"].map(normalise).is_unique
@@ -73,17 +87,40 @@ def test_missing_corpora_fall_back_to_sample(tmp_path, capsys):
 def _write_gold(path, rows):
     path.mkdir(parents=True, exist_ok=True)
     with (path / "gold.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["source", "doc_id", "index", "text_hash", "conspiracy_framing", "anti_foreign_rhetoric", "note"])
+        writer = csv.DictWriter(
+            handle,
+            fieldnames=[
+                "source",
+                "doc_id",
+                "index",
+                "text_hash",
+                "conspiracy_framing",
+                "anti_foreign_rhetoric",
+                "note",
+            ],
+        )
         writer.writeheader()
         writer.writerows(rows)
 
 
 def test_annotations_join_by_id_and_hash(tmp_path):
-    frame = to_frame([row("a1", 0, "Foreign agents plot a coup."), row("a1", 1, "Weather is fine."), row("a2", 0, "Other text.")])
-    _write_gold(tmp_path, [
-        {"source": "s", "doc_id": "a1", "index": 0, "text_hash": text_hash("Foreign agents plot a coup."),
-         "conspiracy_framing": "voiced", "anti_foreign_rhetoric": "reported", "note": ""},
-    ])
+    frame = to_frame(
+        [row("a1", 0, "Foreign agents plot a coup."), row("a1", 1, "Weather is fine."), row("a2", 0, "Other text.")]
+    )
+    _write_gold(
+        tmp_path,
+        [
+            {
+                "source": "s",
+                "doc_id": "a1",
+                "index": 0,
+                "text_hash": text_hash("Foreign agents plot a coup."),
+                "conspiracy_framing": "voiced",
+                "anti_foreign_rhetoric": "reported",
+                "note": "",
+            },
+        ],
+    )
     gold = apply_annotations(frame, read_annotations(tmp_path))
     first = gold.iloc[0]
     assert bool(first["gold"]) and first["conspiracy_framing"] == 1.0 and first["anti_foreign_rhetoric"] == 0.0
@@ -95,14 +132,38 @@ def test_annotations_join_by_id_and_hash(tmp_path):
 
 def test_changed_text_stops_the_build(tmp_path):
     frame = to_frame([row("a1", 0, "Text as it is now.")])
-    _write_gold(tmp_path, [{"source": "s", "doc_id": "a1", "index": 0, "text_hash": text_hash("Text as it was."),
-                            "conspiracy_framing": "none", "anti_foreign_rhetoric": "none", "note": ""}])
+    _write_gold(
+        tmp_path,
+        [
+            {
+                "source": "s",
+                "doc_id": "a1",
+                "index": 0,
+                "text_hash": text_hash("Text as it was."),
+                "conspiracy_framing": "none",
+                "anti_foreign_rhetoric": "none",
+                "note": "",
+            }
+        ],
+    )
     with pytest.raises(AnnotationMismatch, match="hash"):
         apply_annotations(frame, read_annotations(tmp_path))
 
 
 def test_invalid_stance_is_rejected(tmp_path):
-    _write_gold(tmp_path, [{"source": "s", "doc_id": "a1", "index": 0, "text_hash": "x", "conspiracy_framing": "maybe",
-                            "anti_foreign_rhetoric": "none", "note": ""}])
+    _write_gold(
+        tmp_path,
+        [
+            {
+                "source": "s",
+                "doc_id": "a1",
+                "index": 0,
+                "text_hash": "x",
+                "conspiracy_framing": "maybe",
+                "anti_foreign_rhetoric": "none",
+                "note": "",
+            }
+        ],
+    )
     with pytest.raises(ValueError, match="maybe"):
         read_annotations(tmp_path)

@@ -1,7 +1,6 @@
 import pytest
 
-from training.config import ConfigError, flat_params, load_config, parse_config
-from training.config import EXPERIMENTS_DIR
+from training.config import EXPERIMENTS_DIR, ConfigError, flat_params, load_config, parse_config
 
 
 def test_every_experiment_file_loads():

@@ -9,16 +9,23 @@ def test_semeval2025_narratives_and_subnarratives():
     assert hidden == {"conspiracy_framing": 1.0, "anti_foreign_rhetoric": 0.0}
     west = semeval2025_labels({"URW: Discrediting the West, Diplomacy"}, set())
     assert west == {"conspiracy_framing": 0.0, "anti_foreign_rhetoric": 1.0}
-    puppet = semeval2025_labels({"URW: Discrediting Ukraine"}, {"URW: Discrediting Ukraine: Ukraine is a puppet of the West"})
+    puppet = semeval2025_labels(
+        {"URW: Discrediting Ukraine"}, {"URW: Discrediting Ukraine: Ukraine is a puppet of the West"}
+    )
     assert puppet["anti_foreign_rhetoric"] == 1.0
     # Most of "Discrediting Ukraine" is not about foreigners.
-    hopeless = semeval2025_labels({"URW: Discrediting Ukraine"}, {"URW: Discrediting Ukraine: Situation in Ukraine is hopeless"})
+    hopeless = semeval2025_labels(
+        {"URW: Discrediting Ukraine"}, {"URW: Discrediting Ukraine: Situation in Ukraine is hopeless"}
+    )
     assert hopeless == {"conspiracy_framing": 0.0, "anti_foreign_rhetoric": 0.0}
     assert semeval2025_labels({"Other"}, {"Other"}) == {"conspiracy_framing": 0.0, "anti_foreign_rhetoric": 0.0}
 
 
 def test_euvsdisinfo_tags_case_insensitive():
-    assert euvsdisinfo_labels({"Conspiracy theory", "NATO"}) == {"conspiracy_framing": 1.0, "anti_foreign_rhetoric": 0.0}
+    assert euvsdisinfo_labels({"Conspiracy theory", "NATO"}) == {
+        "conspiracy_framing": 1.0,
+        "anti_foreign_rhetoric": 0.0,
+    }
     assert euvsdisinfo_labels({" colour revolutions"}) == {"conspiracy_framing": 0.0, "anti_foreign_rhetoric": 1.0}
     assert euvsdisinfo_labels({"Economy"}) == {"conspiracy_framing": 0.0, "anti_foreign_rhetoric": 0.0}
 

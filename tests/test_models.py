@@ -7,9 +7,16 @@ from classifier.models.persist import load_skops, save_skops
 from classifier.models.tfidf import TfidfLogReg
 
 TEXTS = [
-    "secret elites planned the crisis", "the deep state orchestrated it", "bankers plot in secret",
-    "the council met on monday", "rain is expected tomorrow", "prices rose in march",
-    "a hidden cabal runs the world", "the school reopened", "the west wants to destroy us", "the match ended in a draw",
+    "secret elites planned the crisis",
+    "the deep state orchestrated it",
+    "bankers plot in secret",
+    "the council met on monday",
+    "rain is expected tomorrow",
+    "prices rose in march",
+    "a hidden cabal runs the world",
+    "the school reopened",
+    "the west wants to destroy us",
+    "the match ended in a draw",
 ] * 3
 Y = np.array([[1, 0], [1, 0], [1, 0], [0, 0], [0, 0], [0, 0], [1, 0], [0, 0], [0, 1], [0, 0]] * 3, dtype=float)
 

@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classifier import readers, score
-from classifier.predict import MAX_TEXT_CHARS, Scorer, score_articles
-from classifier.readers import InputError, Source, html_to_text
+from classifier import articles
+from classifier.articles import MAX_TEXT_CHARS, Scorer, score_articles
+from classifier.store import REPO_ROOT
+from scoring import local, outputs, progress, readers, score
+from scoring.readers import InputError, Source, html_to_text
+from scoring.records import Summary
 from tests.conftest import tracking_store
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 PHRASES = [
     "Secret elites planned the crisis from the start.",
@@ -93,7 +94,15 @@ def test_jsonl_reader_gives_one_item_per_record_with_stable_ids(tmp_path):
         ],
     )
     items = list(Source([path]).items())
-    assert [item.id for item in items] == ["a", "dump.jsonl:4", "dump.jsonl:5", "dump.jsonl:6", "dump.jsonl:7", "dump.jsonl:8", "dump.jsonl:9"]
+    assert [item.id for item in items] == [
+        "a",
+        "dump.jsonl:4",
+        "dump.jsonl:5",
+        "dump.jsonl:6",
+        "dump.jsonl:7",
+        "dump.jsonl:8",
+        "dump.jsonl:9",
+    ]
     errors = [item.error for item in items]
     assert errors[0] is None and items[0].article["text"] == "With a byte order mark."
     assert errors[1].startswith("line 4: not valid JSON")
@@ -105,7 +114,12 @@ def test_jsonl_reader_gives_one_item_per_record_with_stable_ids(tmp_path):
 
 def test_an_over_long_line_is_measured_not_kept():
     stream = io.BytesIO(b"short\n" + b"x" * 100 + b"\nafter\n" + b"y" * 60)
-    assert list(readers._lines(stream, limit=50)) == [(1, b"short\n", 0), (2, b"", 101), (3, b"after\n", 0), (4, b"", 60)]
+    assert list(readers._lines(stream, limit=50)) == [
+        (1, b"short\n", 0),
+        (2, b"", 101),
+        (3, b"after\n", 0),
+        (4, b"", 60),
+    ]
     item = readers.parse_jsonl_line(b"", "big.jsonl", 2, 101)
     assert item.id == "big.jsonl:2" and "101 bytes; the limit is" in item.error
 
@@ -131,7 +145,9 @@ def test_csv_reader_handles_quoted_lines_bad_bytes_and_gzip(tmp_path):
     assert items[3].error == "line 6: 4 fields but the header has 3"
     unzipped = list(Source([zipped]).items())
     assert [i.id for i in unzipped][1] == "dump2.csv.gz:3"
-    assert [(i.error, i.article and i.article["text"]) for i in unzipped] == [(i.error, i.article and i.article["text"]) for i in items]
+    assert [(i.error, i.article and i.article["text"]) for i in unzipped] == [
+        (i.error, i.article and i.article["text"]) for i in items
+    ]
 
 
 def test_parquet_reader_numbers_rows_and_decodes_binary_text(tmp_path):
@@ -173,7 +189,11 @@ def test_directory_reader_extracts_html_and_never_drops_a_file(tmp_path):
     items = list(Source([root]).items())
     assert [item.id for item in items] == ["a.txt", "broken.txt.gz", "c.txt.gz", "dead.txt", "legacy.txt", "sub/b.html"]
     by_id = {item.id: item for item in items}
-    assert by_id["sub/b.html"].article == {"id": "sub/b.html", "title": "A page", "text": "Headline\n\nBody & soul,\nnext line."}
+    assert by_id["sub/b.html"].article == {
+        "id": "sub/b.html",
+        "title": "A page",
+        "text": "Headline\n\nBody & soul,\nnext line.",
+    }
     assert by_id["c.txt.gz"].article["text"] == "Compressed text."
     assert by_id["legacy.txt"].article["text"] == "Caf\ufffd cr\ufffdme in a legacy encoding."
     assert "cannot read" in by_id["broken.txt.gz"].error and "cannot read" in by_id["dead.txt"].error
@@ -216,15 +236,8 @@ def test_inputs_that_cannot_be_read_at_all_are_refused(tmp_path):
 
 def test_chunks_end_at_the_batch_size_or_the_character_budget():
     items = [readers.Item(n, article={"id": n, "text": "x" * size}) for n, size in enumerate([5, 5, 5, 20, 1, 1])]
-    assert [[i.id for i in c] for c in score.chunks(items, batch_size=3, max_chars=12)] == [[0, 1], [2], [3], [4, 5]]
-    assert [len(c) for c in score.chunks(items, batch_size=2)] == [2, 2, 2]
-
-
-def test_snippets_are_cut_at_a_word_boundary():
-    text = "word " * 100
-    cut = score.snippet(text)
-    assert len(cut) <= score.SNIPPET_CHARS and cut.endswith("\u2026") and cut[:-1].endswith("word")
-    assert score.snippet("short \udc80 text") == "short ? text"
+    assert [[i.id for i in c] for c in local.chunks(items, batch_size=3, max_chars=12)] == [[0, 1], [2], [3], [4, 5]]
+    assert [len(c) for c in local.chunks(items, batch_size=2)] == [2, 2, 2]
 
 
 def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise():
@@ -234,15 +247,17 @@ def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise():
 
     clock = iter([0.0, 0.0, 1.0, 2.0])  # start, then three chunks a second apart
     fraction = iter([0.0, 0.25, 0.5])
-    bar = score.Reporter(Terminal(), lambda: next(fraction), clock=lambda: next(clock))
+    bar = progress.Reporter(Terminal(), lambda: next(fraction), clock=lambda: next(clock))
     for read in (250, 500, 1000):  # the first chunk only sets the ETA's baseline (a resume skips first)
-        bar.update(score.Summary(read=read))
+        bar.update(Summary(read=read))
     bar.close()
     shown = bar.stream.getvalue().split("\r")
     assert shown[1].startswith("[#####---------------]  25.0% 500 articles 500/s ETA 0:00:03 errors 0")
-    assert shown[2].startswith("[##########----------]  50.0% 1,000 articles 500/s ETA 0:00:02") and shown[2].endswith("\n")
-    plain = score.Reporter(io.StringIO(), lambda: None, every=0)
-    plain.update(score.Summary(read=7, ok=6, error=1))
+    assert shown[2].startswith("[##########----------]  50.0% 1,000 articles 500/s ETA 0:00:02") and shown[2].endswith(
+        "\n"
+    )
+    plain = progress.Reporter(io.StringIO(), lambda: None, every=0)
+    plain.update(Summary(read=7, ok=6, error=1))
     assert plain.stream.getvalue().startswith("score: 7 records (6 ok, 0 empty, 1 error)")
 
 
@@ -256,7 +271,11 @@ def messy_dump(path: Path) -> Path:
     return write_jsonl(
         path,
         [
-            {"id": "ok", "title": "Who is behind it?", "text": "Secret elites planned the crisis.\r\n\r\nThe council met."},
+            {
+                "id": "ok",
+                "title": "Who is behind it?",
+                "text": "Secret elites planned the crisis.\r\n\r\nThe council met.",
+            },
             {"id": "empty", "text": "   \n\n"},
             {"id": "number", "text": 42},
             {"id": "missing"},
@@ -274,11 +293,29 @@ def messy_dump(path: Path) -> Path:
 def test_malformed_records_become_error_records_and_the_run_goes_on(scorer, tmp_path):
     dump = messy_dump(tmp_path / "messy.jsonl")
     output = tmp_path / "out.jsonl"
-    total, this_run = score.run([dump], output, scorer, batch_size=4, log=io.StringIO())
+    total, this_run = local.run([dump], output, scorer, batch_size=4, log=io.StringIO())
     out = records(output)
-    assert [r["id"] for r in out] == ["ok", "empty", "number", "missing", "messy.jsonl:5", "messy.jsonl:6", "nul", "huge", "fffd", "surrogate", "messy.jsonl:11"]
+    assert [r["id"] for r in out] == [
+        "ok",
+        "empty",
+        "number",
+        "missing",
+        "messy.jsonl:5",
+        "messy.jsonl:6",
+        "nul",
+        "huge",
+        "fffd",
+        "surrogate",
+        "messy.jsonl:11",
+    ]
     status = {r["id"]: r["status"] for r in out}
-    assert [status[k] for k in ("ok", "empty", "fffd", "surrogate", "messy.jsonl:11")] == ["ok", "empty", "ok", "ok", "ok"]
+    assert [status[k] for k in ("ok", "empty", "fffd", "surrogate", "messy.jsonl:11")] == [
+        "ok",
+        "empty",
+        "ok",
+        "ok",
+        "ok",
+    ]
     errors = {r["id"]: r["error"] for r in out if r["status"] == "error"}
     assert errors == {
         "number": "'text' must be a string, got int",
@@ -300,7 +337,7 @@ def test_malformed_records_become_error_records_and_the_run_goes_on(scorer, tmp_
     assert "paragraphs" not in out[0] and "evidence" in out[0]
     for item in out[0]["evidence"]:
         source = first["title"] if item["field"] == "title" else first["text"]
-        assert item["snippet"] == source[item["start"] : item["end"]][: score.SNIPPET_CHARS]
+        assert item["snippet"] == source[item["start"] : item["end"]][: articles.SNIPPET_CHARS]
 
 
 def test_exit_status_says_whether_records_or_the_run_failed(tiny_model_store, tmp_path, monkeypatch, capsys):
@@ -346,17 +383,17 @@ def test_resume_after_a_kill_at_any_point_gives_the_uninterrupted_output(scorer,
     articles = [invented_article(n) for n in range(40)]
     dump = write_jsonl(tmp_path / "dump.jsonl", [*articles[:10], b"{bad", b"", *articles[10:]])
     reference = tmp_path / "reference.jsonl"
-    score.run([dump], reference, scorer, batch_size=6, log=io.StringIO())
-    monkeypatch.setattr(score, "_die", _raise)
+    local.run([dump], reference, scorer, batch_size=6, log=io.StringIO())
+    monkeypatch.setattr(outputs, "_die", _raise)
     output = tmp_path / "out.jsonl"
     for number, (chunk, phase) in enumerate(kills):
-        monkeypatch.setenv(score.CRASH_ENV, f"{chunk}:{phase}")
+        monkeypatch.setenv(outputs.CRASH_ENV, f"{chunk}:{phase}")
         with pytest.raises(SimulatedKill):
-            score.run([dump], output, scorer, batch_size=6, resume=number > 0, log=io.StringIO())
-    monkeypatch.delenv(score.CRASH_ENV)
+            local.run([dump], output, scorer, batch_size=6, resume=number > 0, log=io.StringIO())
+    monkeypatch.delenv(outputs.CRASH_ENV)
     checkpoint = output.with_name(output.name + ".checkpoint")
     done = json.loads(checkpoint.read_text())["records"] if checkpoint.exists() else 0
-    total, this_run = score.run([dump], output, scorer, batch_size=6, resume=True, log=io.StringIO())
+    total, this_run = local.run([dump], output, scorer, batch_size=6, resume=True, log=io.StringIO())
     assert output.read_bytes() == reference.read_bytes()
     assert (total.read, total.error) == (41, 1) and this_run.read == 41 - done
 
@@ -365,15 +402,15 @@ def test_parquet_output_is_resumable_part_by_part(scorer, tmp_path, monkeypatch)
     articles = [invented_article(n) for n in range(50)]
     dump = write_jsonl(tmp_path / "dump.jsonl", [*articles[:20], b"{bad", *articles[20:]])
     reference = tmp_path / "reference.jsonl"
-    score.run([dump], reference, scorer, batch_size=7, log=io.StringIO())
-    monkeypatch.setattr(score, "_die", _raise)
-    monkeypatch.setenv(score.CRASH_ENV, "5:committed")
+    local.run([dump], reference, scorer, batch_size=7, log=io.StringIO())
+    monkeypatch.setattr(outputs, "_die", _raise)
+    monkeypatch.setenv(outputs.CRASH_ENV, "5:committed")
     output = tmp_path / "out.parquet"
     with pytest.raises(SimulatedKill):
-        score.run([dump], output, scorer, batch_size=7, log=io.StringIO(), part_records=10)
+        local.run([dump], output, scorer, batch_size=7, log=io.StringIO(), part_records=10)
     assert sorted(p.name for p in output.glob("part-*")) == ["part-00000.parquet", "part-00001.parquet"]
-    monkeypatch.delenv(score.CRASH_ENV)
-    score.run([dump], output, scorer, batch_size=7, resume=True, log=io.StringIO(), part_records=10)
+    monkeypatch.delenv(outputs.CRASH_ENV)
+    local.run([dump], output, scorer, batch_size=7, resume=True, log=io.StringIO(), part_records=10)
     table = pd.read_parquet(output)
     expected = records(reference)
     assert table["id"].tolist() == [str(r["id"]) for r in expected]
@@ -393,9 +430,20 @@ def test_cli_scores_1000_articles_and_resumes_after_kill_9(tiny_model_store, sco
         article.pop("id")
     dump = write_jsonl(tmp_path / "dump.jsonl", articles)
     reference = tmp_path / "reference.jsonl"
-    score.run([dump], reference, scorer, batch_size=5, log=io.StringIO())  # in process: never interrupted
+    local.run([dump], reference, scorer, batch_size=5, log=io.StringIO())  # in process: never interrupted
 
-    command = [sys.executable, "-m", "classifier.score", str(dump), "-o", str(tmp_path / "out.jsonl"), "--model", tiny_model_store["model"], "--batch-size", "5"]
+    command = [
+        sys.executable,
+        "-m",
+        "scoring.score",
+        str(dump),
+        "-o",
+        str(tmp_path / "out.jsonl"),
+        "--model",
+        tiny_model_store["model"],
+        "--batch-size",
+        "5",
+    ]
     env = cli_env(tiny_model_store)
     output = tmp_path / "out.jsonl"
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -409,7 +457,9 @@ def test_cli_scores_1000_articles_and_resumes_after_kill_9(tiny_model_store, sco
     checkpoint = json.loads(output.with_name("out.jsonl.checkpoint").read_text())
     assert 0 < checkpoint["records"] < 1000 and not checkpoint["complete"]
 
-    resumed = subprocess.run([*command, "--resume", "--log-every", "0"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        [*command, "--resume", "--log-every", "0"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resuming {output} after {checkpoint['records']:,} records" in resumed.stderr
     assert "score: " in resumed.stderr.split("records\n", 1)[1]  # stderr is not a terminal: plain log lines
@@ -417,7 +467,9 @@ def test_cli_scores_1000_articles_and_resumes_after_kill_9(tiny_model_store, sco
     assert output.read_bytes() == reference.read_bytes()
     out = records(output)
     assert [r["id"] for r in out[:3]] == ["dump.jsonl:1", "art-1", "art-2"] and len(out) == 1000
-    assert [r["id"] for r in out if str(r["id"]).startswith("dump")] == [f"dump.jsonl:{n + 1}" for n in range(0, 1000, 97)]
+    assert [r["id"] for r in out if str(r["id"]).startswith("dump")] == [
+        f"dump.jsonl:{n + 1}" for n in range(0, 1000, 97)
+    ]
 
 
 @pytest.mark.slow
@@ -425,11 +477,30 @@ def test_cli_scores_1000_articles_and_resumes_after_kill_9(tiny_model_store, sco
 def test_cli_killed_by_itself_at_chosen_points_resumes_exactly(tiny_model_store, tmp_path, scorer, point):
     dump = write_jsonl(tmp_path / "dump.jsonl", [invented_article(n) for n in range(100)])
     reference = tmp_path / "reference.jsonl"
-    score.run([dump], reference, scorer, batch_size=5, log=io.StringIO())
-    command = [sys.executable, "-m", "classifier.score", str(dump), "-o", str(tmp_path / "out.jsonl"), "--model", tiny_model_store["model"], "--batch-size", "5"]
-    killed = subprocess.run(command, cwd=REPO_ROOT, env={**cli_env(tiny_model_store), score.CRASH_ENV: point}, capture_output=True, timeout=300)
+    local.run([dump], reference, scorer, batch_size=5, log=io.StringIO())
+    command = [
+        sys.executable,
+        "-m",
+        "scoring.score",
+        str(dump),
+        "-o",
+        str(tmp_path / "out.jsonl"),
+        "--model",
+        tiny_model_store["model"],
+        "--batch-size",
+        "5",
+    ]
+    killed = subprocess.run(
+        command,
+        cwd=REPO_ROOT,
+        env={**cli_env(tiny_model_store), outputs.CRASH_ENV: point},
+        capture_output=True,
+        timeout=300,
+    )
     assert killed.returncode == -signal.SIGKILL
-    resumed = subprocess.run([*command, "--resume"], cwd=REPO_ROOT, env=cli_env(tiny_model_store), capture_output=True, timeout=300)
+    resumed = subprocess.run(
+        [*command, "--resume"], cwd=REPO_ROOT, env=cli_env(tiny_model_store), capture_output=True, timeout=300
+    )
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert (tmp_path / "out.jsonl").read_bytes() == reference.read_bytes()
 
@@ -440,23 +511,49 @@ def test_cli_killed_by_itself_at_chosen_points_resumes_exactly(tiny_model_store,
 def test_spark_engine_writes_the_local_engines_records(tiny_model_store, scorer, tmp_path):
     jsonl = write_jsonl(
         tmp_path / "dump.jsonl",
-        [invented_article(1), b"", invented_article(2), b"{not json", b'{"id": "latin", "text": "caf\xe9"}', {"text": "No id, so file and line."}, {"id": 7, "text": ""}],
+        [
+            invented_article(1),
+            b"",
+            invented_article(2),
+            b"{not json",
+            b'{"id": "latin", "text": "caf\xe9"}',
+            {"text": "No id, so file and line."},
+            {"id": 7, "text": ""},
+        ],
     )
     parquet = tmp_path / "more.parquet"
-    pd.DataFrame([invented_article(n) for n in range(3, 6)] + [{"id": None, "text": "No id in Parquet.", "title": None}]).to_parquet(parquet)
+    pd.DataFrame(
+        [invented_article(n) for n in range(3, 6)] + [{"id": None, "text": "No id in Parquet.", "title": None}]
+    ).to_parquet(parquet)
     binary = tmp_path / "binary.parquet"
     pd.DataFrame({"id": [10, 11], "text": [PHRASES[0].encode(), b"caf\xe9"]}).to_parquet(binary)
-    local = tmp_path / "local.jsonl"
-    score.run([jsonl, parquet, binary], local, scorer, log=io.StringIO())
+    local_out = tmp_path / "local.jsonl"
+    local.run([jsonl, parquet, binary], local_out, scorer, log=io.StringIO())
 
     output = tmp_path / "spark.jsonl"
-    command = [sys.executable, "-m", "classifier.score", str(jsonl), str(parquet), str(binary), "-o", str(output), "--engine", "spark", "--model", tiny_model_store["model"]]
-    env = {**cli_env(tiny_model_store), "PYTHONPATH": str(REPO_ROOT)}  # run elsewhere: executors get the package shipped
+    command = [
+        sys.executable,
+        "-m",
+        "scoring.score",
+        str(jsonl),
+        str(parquet),
+        str(binary),
+        "-o",
+        str(output),
+        "--engine",
+        "spark",
+        "--model",
+        tiny_model_store["model"],
+    ]
+    env = {
+        **cli_env(tiny_model_store),
+        "PYTHONPATH": str(REPO_ROOT),
+    }  # run elsewhere: executors get the package shipped
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stderr[-3000:]  # three records are errors
     assert "12 records read, 8 ok, 1 empty, 3 error" in result.stdout
     parts = sorted(output.glob("part-*"))
-    assert b"".join(p.read_bytes() for p in parts) == local.read_bytes()
+    assert b"".join(p.read_bytes() for p in parts) == local_out.read_bytes()
 
 
 # --- REST --------------------------------------------------------------------------------------
@@ -469,7 +566,9 @@ def _free_port() -> int:
 
 
 def _post(url: str, payload: dict) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())
 
@@ -477,11 +576,17 @@ def _post(url: str, payload: dict) -> dict:
 def test_rest_server_scores_a_batch_in_order(tiny_model_store, scorer, tmp_path):
     port = _free_port()
     bin_dir = Path(sys.executable).parent
-    env = {**cli_env(tiny_model_store), "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **cli_env(tiny_model_store),
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     command = [str(bin_dir / "mlflow"), "models", "serve", "-m", tiny_model_store["model"], "--env-manager", "local",
                "-h", "127.0.0.1", "-p", str(port), "--workers", "1"]  # fmt: skip
     log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -528,7 +633,8 @@ def test_rest_server_scores_a_batch_in_order(tiny_model_store, scorer, tmp_path)
 def test_ensemble_member_named_by_experiment_resolves_to_its_newest_finished_run(tiny_model_store):
     from mlflow import MlflowClient
 
-    from classifier.models.ensemble import Ensemble, resolve_member
+    from classifier.models.ensemble import Ensemble
+    from training.members import load_members, resolve_member
 
     with tracking_store(tiny_model_store["uri"]):
         run_id = MlflowClient().get_model_version("narrative-classifier", "1").run_id
@@ -536,26 +642,65 @@ def test_ensemble_member_named_by_experiment_resolves_to_its_newest_finished_run
         assert resolve_member("models:/narrative-classifier/1") == "models:/narrative-classifier/1"
         with pytest.raises(ValueError, match="make train EXP=missing"):
             resolve_member("experiment:missing")
-        ensemble = Ensemble(members=("experiment:tiny", tiny_model_store["model"])).fit()
-    assert ensemble.resolved_ == [f"runs:/{run_id}/model", tiny_model_store["model"]]
+        members = load_members(["experiment:tiny", tiny_model_store["model"]])
+    assert [name for name, _ in members] == [f"runs:/{run_id}/model", tiny_model_store["model"]]
+    ensemble = Ensemble(targets=members[0][1].targets, members=members).fit()
     probs = ensemble.predict_proba(["The deep state planned it in secret."])
-    assert probs.shape == (1, 2) and np.allclose(probs, ensemble.estimators_[0].predict_proba(["The deep state planned it in secret."]))
+    assert probs.shape == (1, len(members[0][1].targets)) and np.allclose(
+        probs, members[0][1].predict_proba(["The deep state planned it in secret."])
+    )
 
     texts = [p for p in PHRASES] * 2
-    y = np.array([[float("secret" in t.lower() or "plan" in t.lower()), float("foreign" in t.lower() or "west" in t.lower())] for t in texts])
-    with tracking_store(tiny_model_store["uri"]):
-        chosen = Ensemble(members=("experiment:tiny", tiny_model_store["model"]), weights="dev").fit(dev=(texts, y))
+    y = np.array(
+        [
+            [float("secret" in t.lower() or "plan" in t.lower()), float("foreign" in t.lower() or "west" in t.lower())]
+            for t in texts
+        ]
+    )
+    chosen = Ensemble(members=members, weights="dev").fit(dev=(texts, y))
     assert chosen.weights_.shape == (2, 2) and np.allclose(chosen.weights_.sum(axis=1), 1.0)
     loaded = Ensemble.load(chosen.save(tiny_model_store["tmp"] / "ensemble"))
-    assert np.allclose(loaded.weights_, chosen.weights_) and np.allclose(loaded.predict_proba(texts), chosen.predict_proba(texts))
+    assert [name for name, _ in loaded.members] == [name for name, _ in members]
+    assert np.allclose(loaded.weights_, chosen.weights_) and np.allclose(
+        loaded.predict_proba(texts), chosen.predict_proba(texts)
+    )
 
 
-def test_predict_jsonl_reader_replaces_lone_surrogates_like_the_dump_readers(tmp_path):
-    from classifier.predict import read_jsonl
+MESSY = (
+    b'\xef\xbb\xbf{"id": "bom", "text": "A line after a byte order mark."}\n'
+    b'{"text": "bad \\udc80 escape", "title": "t\\ud800"}\n'
+    b"not json\n"
+    b"\n"
+    b'["a list"]\n'
+    b'{"id": "no-text"}\n'
+    b'{"text": "caf\xe9 in Latin-1"}\n'
+    b'{"id": 7, "text": "Secret elites planned it.\\n\\nRain on Monday.", "title": 5}\n'
+)
 
-    path = tmp_path / "a.jsonl"
-    path.write_text('{"text": "bad \\udc80 escape", "title": "t\\ud800"}\nnot json\n', encoding="utf-8")
-    first, second = list(read_jsonl(path))
-    assert first == {"id": "a.jsonl:1", "text": "bad \ufffd escape", "title": "t\ufffd"}
-    json.dumps(first, ensure_ascii=False).encode("utf-8")  # writable
-    assert second["id"] == "a.jsonl:2" and "not valid JSON" in second["_error"]
+
+def test_predict_and_score_give_the_same_records_for_the_same_messy_file(
+    tiny_model_store, tmp_path, monkeypatch, capsys
+):
+    from scoring import predict
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tiny_model_store["uri"])
+    messy = tmp_path / "in.jsonl"
+    messy.write_bytes(MESSY)
+    model = ["--model", tiny_model_store["model"]]
+    assert predict.main([str(messy), "-o", str(tmp_path / "predict.jsonl"), *model]) == 1
+    assert score.main([str(messy), "-o", str(tmp_path / "score.jsonl"), *model, "--log-every", "0"]) == 1
+    by_predict = (tmp_path / "predict.jsonl").read_text(encoding="utf-8")
+    assert by_predict == (tmp_path / "score.jsonl").read_text(encoding="utf-8")
+    records = [json.loads(line) for line in by_predict.splitlines()]
+    assert [r["id"] for r in records] == ["bom", "in.jsonl:2", "in.jsonl:3", "in.jsonl:5", "no-text", "in.jsonl:7", 7]
+    assert [r["status"] for r in records] == ["ok", "ok", "error", "error", "error", "error", "error"]
+    assert "in.jsonl:3: error" in capsys.readouterr().out
+
+
+def test_predict_leaves_the_output_alone_when_the_input_is_missing(tmp_path, capsys):
+    from scoring import predict
+
+    output = tmp_path / "out.jsonl"
+    output.write_text("kept\n")
+    assert predict.main([str(tmp_path / "missing.jsonl"), "-o", str(output), "--model", "models:/none/1"]) == 2
+    assert output.read_text() == "kept\n" and "no such file" in capsys.readouterr().err

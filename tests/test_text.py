@@ -10,7 +10,11 @@ CASES = [
     ("blank runs", "A para.\n\n\n\n   \n\nB para.", ["A para.", "B para."]),
     ("lone cr", "One.\rTwo.", ["One.", "Two."]),
     ("replacement char", "Caf\ufffd au lait.\n\ufffd\ufffd", ["Caf\ufffd au lait."]),
-    ("heading and bullets", "## Heading\n- first item\n* second item\n***", ["## Heading", "- first item", "* second item"]),
+    (
+        "heading and bullets",
+        "## Heading\n- first item\n* second item\n***",
+        ["## Heading", "- first item", "* second item"],
+    ),
     ("surrounding spaces", "   padded text   \n", ["padded text"]),
     ("unicode separators", "One\u2028Two\u2029Three", ["One", "Two", "Three"]),
 ]
@@ -27,7 +31,10 @@ def test_split_paragraphs(name, text, expected):
 
 def test_blank_mode_keeps_hard_wrapped_paragraphs_together():
     text = "A wrapped\nparagraph here.\n\nSecond\r\nparagraph."
-    assert [p.text for p in split_paragraphs(text, mode="blank")] == ["A wrapped\nparagraph here.", "Second\r\nparagraph."]
+    assert [p.text for p in split_paragraphs(text, mode="blank")] == [
+        "A wrapped\nparagraph here.",
+        "Second\r\nparagraph.",
+    ]
 
 
 def test_enormous_paragraph_is_cut_at_sentence_ends_within_the_limit():

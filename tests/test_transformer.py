@@ -20,19 +20,45 @@ from sklearn.base import clone  # noqa: E402
 from classifier.calibration import Calibrated  # noqa: E402
 from classifier.labels import LABELS  # noqa: E402
 from classifier.models.embeddings import EmbeddingLogReg  # noqa: E402
+from classifier.models.registry import load_estimator  # noqa: E402
 from classifier.models.transformer import TransformerClassifier, windows  # noqa: E402
-from classifier.pyfunc import load_estimator  # noqa: E402
 from tests.conftest import tracking_store  # noqa: E402
 
 torch.set_num_threads(1)
 
 TEXTS = [
-    "secret elites planned the crisis", "the deep state orchestrated it", "bankers plot in secret",
-    "the council met on monday", "rain is expected tomorrow", "prices rose in march",
-    "a hidden cabal runs the world", "the school reopened", "the west wants to destroy us", "the match ended in a draw",
+    "secret elites planned the crisis",
+    "the deep state orchestrated it",
+    "bankers plot in secret",
+    "the council met on monday",
+    "rain is expected tomorrow",
+    "prices rose in march",
+    "a hidden cabal runs the world",
+    "the school reopened",
+    "the west wants to destroy us",
+    "the match ended in a draw",
 ] * 2
 Y = np.array([[1, 0], [1, 0], [1, 0], [0, 0], [0, 0], [0, 0], [1, 0], [0, 0], [0, 1], [0, 0]] * 2, dtype=float)
-WORDS = sorted({w for t in TEXTS for w in t.split()} | {"paragraph", "number", "about", "foreign", "agents", "and", "who", "is", "behind", "it", "no", "here", "council", "met", "."})
+WORDS = sorted(
+    {w for t in TEXTS for w in t.split()}
+    | {
+        "paragraph",
+        "number",
+        "about",
+        "foreign",
+        "agents",
+        "and",
+        "who",
+        "is",
+        "behind",
+        "it",
+        "no",
+        "here",
+        "council",
+        "met",
+        ".",
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +72,13 @@ def tiny_model(tmp_path_factory) -> str:
     tokenizer = BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
     torch.manual_seed(0)
     config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=64, num_labels=2,
+        vocab_size=len(tokenizer),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        num_labels=2,
     )
     BertForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -55,7 +86,9 @@ def tiny_model(tmp_path_factory) -> str:
 
 
 def small(tiny_model, **params):
-    defaults = dict(model_path=tiny_model, max_length=16, stride=4, batch_size=4, eval_batch_size=3, epochs=2, threads=1)
+    defaults = dict(
+        model_path=tiny_model, max_length=16, stride=4, batch_size=4, eval_batch_size=3, epochs=2, threads=1
+    )
     return TransformerClassifier(**{**defaults, **params})
 
 
@@ -109,7 +142,11 @@ def test_long_paragraphs_are_scored_in_windows_max_over_windows(fitted):
     assert n_windows > 2 and len(ids[0]) == fitted.max_length
     with torch.inference_mode():
         per_window = [
-            torch.sigmoid(fitted.model_(input_ids=torch.tensor([w]), attention_mask=torch.ones((1, len(w)), dtype=torch.long)).logits)[0].numpy()
+            torch.sigmoid(
+                fitted.model_(
+                    input_ids=torch.tensor([w]), attention_mask=torch.ones((1, len(w)), dtype=torch.long)
+                ).logits
+            )[0].numpy()
             for w, o in zip(ids, owner)
             if o == 0
         ]
@@ -155,7 +192,7 @@ def test_train_py_logs_registers_and_serves_a_transformer(tiny_model, tmp_path):
               kind: transformer
               params: {{model_path: {tiny_model}, max_length: 16, stride: 4, batch_size: 8, epochs: 1, max_steps: 3, threads: 1}}
             data:
-              table: {tmp_path / 'build' / 'paragraphs.parquet'}
+              table: {tmp_path / "build" / "paragraphs.parquet"}
             """
         )
     )
@@ -168,11 +205,15 @@ def test_train_py_logs_registers_and_serves_a_transformer(tiny_model, tmp_path):
     assert run.data.params["model.kind"] == "transformer"
     assert "train_seconds" in run.data.metrics and "test/paragraphs_per_second" in run.data.metrics
     assert f"test/{LABELS[0]}/f1" in run.data.metrics
-    assert [m.step for m in client.get_metric_history(run.info.run_id, "train/dev_map")] == [3]  # the evaluation at the last step
-    assert {"model_card.md", "thresholds.json", "figures", "errors"} <= {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "train/dev_map")] == [
+        3
+    ]  # the evaluation at the last step
+    assert {"model_card.md", "figures", "errors"} <= {a.path for a in client.list_artifacts(run.info.run_id)}
 
     mlflow.set_tracking_uri(uri)
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri="models:/narrative-classifier@candidate", tracking_uri=uri))
+    local = Path(
+        mlflow.artifacts.download_artifacts(artifact_uri="models:/narrative-classifier@candidate", tracking_uri=uri)
+    )
     requirements = (local / "requirements.txt").read_text().split()
     assert "torch==2.13.0" in requirements and "transformers==5.24.0" in requirements
     assert not list(local.rglob("*.pkl"))
@@ -189,9 +230,15 @@ def test_train_py_logs_registers_and_serves_a_transformer(tiny_model, tmp_path):
     from training import compare
 
     with tracking_store(uri):
-        header, rows = compare.table(compare.finished_runs(MlflowClient(uri), [], latest=True), compare.versions_by_run(MlflowClient(uri)), "f1")
+        header, rows = compare.table(
+            compare.finished_runs(MlflowClient(uri), [], latest=True), compare.versions_by_run(MlflowClient(uri)), "f1"
+        )
     table = {row[0]: row[1:] for row in rows}
-    assert len(header) == 2 and table["model kind"] == ["transformer"] and table["registered version"] == ["v1 (candidate)"]
+    assert (
+        len(header) == 2
+        and table["model kind"] == ["transformer"]
+        and table["registered version"] == ["v1 (candidate)"]
+    )
     assert f"gold/{LABELS[0]}/f1" in table and "test/paragraphs_per_second" in table
 
 
@@ -199,11 +246,13 @@ def test_ensemble_averages_members_and_saves_each_in_its_own_format(fitted, tmp_
     from classifier.models.ensemble import Ensemble
     from classifier.models.tfidf import TfidfLogReg
 
-    tfidf = Calibrated(TfidfLogReg(min_df=1, max_features=500).fit(TEXTS, Y)).fit(TEXTS, Y)
-    ensemble = Ensemble(targets=tuple(LABELS), members=("models:/a/1", "models:/a/2"))
-    ensemble.estimators_, ensemble.kinds_ = [tfidf, fitted], ["tfidf_logreg", "transformer"]
-    ensemble.columns_ = [list(LABELS), list(reversed(LABELS))]  # a member's columns are matched by name
-    expected = (tfidf.predict_proba(TEXTS) + fitted.predict_proba(TEXTS)[:, ::-1]) / 2
+    backwards = tuple(reversed(LABELS))  # a member's columns are matched by name
+    tfidf = Calibrated(TfidfLogReg(targets=backwards, min_df=1, max_features=500).fit(TEXTS, Y[:, ::-1])).fit(
+        TEXTS, Y[:, ::-1]
+    )
+    ensemble = Ensemble(targets=tuple(LABELS), members=(("models:/a/1", tfidf), ("models:/a/2", fitted))).fit()
+    assert clone(ensemble).get_params()["weights"] == ()  # parameters only: clone works and rewrites nothing
+    expected = (tfidf.predict_proba(TEXTS)[:, ::-1] + fitted.predict_proba(TEXTS)) / 2
     assert np.allclose(ensemble.predict_proba(TEXTS), expected)
     Calibrated(ensemble).fit(TEXTS, Y).save(tmp_path / "model")
     assert (tmp_path / "model" / "estimator" / "members" / "0.skops").exists()
@@ -219,18 +268,17 @@ def test_ensemble_averages_each_target_over_the_members_that_output_it(fitted):
     targets = (*LABELS, *REPORTED_COLUMNS)
     Y4 = np.column_stack([Y, Y[:, ::-1]])
     four = TfidfLogReg(targets=targets, min_df=1, max_features=500).fit(TEXTS, Y4)
-    ensemble = Ensemble(targets=targets, members=("models:/a/1", "models:/a/2"))
-    ensemble.estimators_, ensemble.kinds_ = [four, fitted], ["tfidf_logreg", "transformer"]
-    ensemble.columns_ = [list(targets), list(LABELS)]
+    ensemble = Ensemble(targets=targets, members=(("models:/a/1", four), ("models:/a/2", fitted))).fit()
     got, four_probs = ensemble.predict_proba(TEXTS), four.predict_proba(TEXTS)
     assert np.allclose(got[:, :2], (four_probs[:, :2] + fitted.predict_proba(TEXTS)) / 2)
     assert np.allclose(got[:, 2:], four_probs[:, 2:])  # only the four-column member has *_reported
-    ensemble.columns_ = [list(LABELS), list(LABELS)]
     with pytest.raises(ValueError, match="no member"):
-        ensemble._check_columns()
+        Ensemble(targets=targets, members=(("models:/a/2", fitted),)).fit()
+    with pytest.raises(ValueError, match="pairs"):
+        Ensemble(members=("experiment:baseline",)).fit()
 
 
-def test_ensemble_weights_chosen_on_dev_per_target(fitted, monkeypatch):
+def test_ensemble_weights_chosen_on_dev_per_target(fitted):
     from classifier.models import ensemble as ensemble_module
     from classifier.models.ensemble import Ensemble, simplex_grid
 
@@ -239,6 +287,8 @@ def test_ensemble_weights_chosen_on_dev_per_target(fitted, monkeypatch):
 
     class Fixed:
         """A member whose probabilities are given per text."""
+
+        targets = tuple(LABELS)
 
         def __init__(self, table):
             self.table = table
@@ -252,17 +302,16 @@ def test_ensemble_weights_chosen_on_dev_per_target(fitted, monkeypatch):
     good0 = Fixed({"a": [0.9, 0.1], "b": [0.8, 0.9], "c": [0.2, 0.2], "d": [0.1, 0.8]})
     good1 = Fixed({"a": [0.1, 0.9], "b": [0.2, 0.1], "c": [0.9, 0.8], "d": [0.8, 0.2]})
 
-    class Wrapper:
-        def __init__(self, estimator):
-            self.estimator, self.meta, self.columns = estimator, {"kind": "fixed"}, list(LABELS)
-
-    loaded = iter([good0, good1])
-    monkeypatch.setattr("mlflow.pyfunc.load_model", lambda uri: type("M", (), {"unwrap_python_model": lambda self: Wrapper(next(loaded))})())
-    model = Ensemble(targets=tuple(LABELS), members=("models:/a/1", "models:/a/2"), weights="dev").fit(dev=(texts, y))
+    model = Ensemble(targets=tuple(LABELS), members=(("a", good0), ("b", good1)), weights="dev").fit(dev=(texts, y))
     # F1 1.0 needs at least 0.6 on the member that ranks the label right; ties go to the most even weights.
     assert np.allclose(model.weights_, [[0.6, 0.4], [0.4, 0.6]])
-    expected = np.column_stack([good0.predict_proba(texts) @ [0.6, 0.0] + good1.predict_proba(texts) @ [0.4, 0.0], good0.predict_proba(texts) @ [0.0, 0.4] + good1.predict_proba(texts) @ [0.0, 0.6]])
+    expected = np.column_stack(
+        [
+            good0.predict_proba(texts) @ [0.6, 0.0] + good1.predict_proba(texts) @ [0.4, 0.0],
+            good0.predict_proba(texts) @ [0.0, 0.4] + good1.predict_proba(texts) @ [0.0, 0.6],
+        ]
+    )
     assert np.allclose(model.predict_proba(texts), expected)
     with pytest.raises(ValueError, match="dev split"):
-        Ensemble(members=("models:/a/1",), weights="dev").fit()
+        Ensemble(members=(("a", good0),), weights="dev").fit()
     assert ensemble_module.best_f1(np.array([0, 0]), np.array([0.1, 0.2])) == 0.0

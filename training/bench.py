@@ -4,7 +4,7 @@
 
 Builds a JSONL dump of ``--articles`` articles by sampling (with replacement, shuffled) the articles of
 the corpora (SemEval-2023 and SemEval-2025 .txt articles: first line the title, the rest the text) into
-a temporary directory, never into the repository. Then runs ``python -m classifier.score`` on it once
+a temporary directory, never into the repository. Then runs ``python -m scoring.score`` on it once
 per registered version, each in a fresh process, and prints a table: the scoring loop's throughput
 (model loading excluded), the whole command's wall time, and the process's peak resident memory
 (``ru_maxrss`` from ``wait4``). A measurement, not a test.
@@ -23,10 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+from classifier.store import MODEL_NAME, REPO_ROOT, use_store
+from data.corpora import DEFAULT_CORPORA as CORPORA
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CORPORA = REPO_ROOT.parent / "shared" / "data"
 ARTICLE_GLOBS = ("semeval2023_task3/data/*/*-articles-subtask-3/*.txt", "semeval2025_task10/*/*/raw-documents/*.txt")
 
 
@@ -55,12 +54,9 @@ def build_dump(path: Path, articles: list[dict], count: int, seed: int = 0) -> i
 
 
 def versions(name: str) -> list[tuple[str, str]]:
-    import mlflow
     from mlflow import MlflowClient
 
-    from classifier.store import tracking_uri
-
-    mlflow.set_tracking_uri(tracking_uri())
+    use_store()
     found = MlflowClient().search_model_versions(f"name='{name}'")
     return sorted(((str(v.version), v.tags.get("model_kind", "?")) for v in found), key=lambda v: int(v[0]))
 
@@ -68,7 +64,7 @@ def versions(name: str) -> list[tuple[str, str]]:
 def measure(dump: Path, model_uri: str, workdir: Path, batch_size: int) -> dict:
     """Score the dump in a fresh process; its summary, wall time and peak RSS."""
     output, summary = workdir / "scores.jsonl", workdir / "summary.json"
-    command = [sys.executable, "-m", "classifier.score", str(dump), "-o", str(output), "--model", model_uri,
+    command = [sys.executable, "-m", "scoring.score", str(dump), "-o", str(output), "--model", model_uri,
                "--batch-size", str(batch_size), "--log-every", "60", "--summary-json", str(summary)]  # fmt: skip
     summary.unlink(missing_ok=True)
     started = time.perf_counter()
@@ -87,12 +83,18 @@ def measure(dump: Path, model_uri: str, workdir: Path, batch_size: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=100_000, help="articles in the dump (default 100,000)")
-    parser.add_argument("--versions", nargs="*", help="registered versions to run (default: all; a transformer or embedding model scores ~100 paragraphs/s on 2 cores)")
-    parser.add_argument("--model-name", default="narrative-classifier")
+    parser.add_argument(
+        "--versions",
+        nargs="*",
+        help="registered versions to run (default: all; a transformer or embedding model scores ~100 paragraphs/s on 2 cores)",
+    )
+    parser.add_argument("--model-name", default=MODEL_NAME)
     parser.add_argument("--corpora", type=Path, default=CORPORA)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--keep", type=Path, help="build the dump in this directory and keep it (default: a temporary one)")
+    parser.add_argument(
+        "--keep", type=Path, help="build the dump in this directory and keep it (default: a temporary one)"
+    )
     args = parser.parse_args(argv)
 
     chosen = versions(args.model_name)
@@ -106,8 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         dump = workdir / "dump.jsonl"
         started = time.perf_counter()
         size = build_dump(dump, corpus_articles(args.corpora), args.articles, args.seed)
-        print(f"dump: {args.articles:,} articles, {size / 1e6:,.0f} MB, built in {time.perf_counter() - started:.0f} s ({dump})")
-        print(f"cores {os.cpu_count()}, OMP_NUM_THREADS {os.environ.get('OMP_NUM_THREADS', 'default')}, batch size {args.batch_size}")
+        print(
+            f"dump: {args.articles:,} articles, {size / 1e6:,.0f} MB, built in {time.perf_counter() - started:.0f} s ({dump})"
+        )
+        print(
+            f"cores {os.cpu_count()}, OMP_NUM_THREADS {os.environ.get('OMP_NUM_THREADS', 'default')}, batch size {args.batch_size}"
+        )
         header = f"{'version':>7} {'kind':<16} {'articles':>9} {'paragraphs':>11} {'score s':>8} {'articles/s':>10} {'paragr./s':>10} {'wall s':>7} {'peak RSS MB':>11}"
         print(header)
         print("-" * len(header))

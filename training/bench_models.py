@@ -14,14 +14,12 @@ A measurement, not a test: other work on the machine changes the figures.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
 import time
 from pathlib import Path
-
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def timed(function, *args) -> float:
@@ -46,21 +44,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: the cores this process may use)")
     parser.add_argument("--table", default="build/paragraphs.parquet")
     args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     import mlflow
     import pandas as pd
     import torch
 
     from classifier.models.transformer import machine_threads
-    from training.tracking import tracking_uri
+    from classifier.store import use_store
 
     threads = args.threads or machine_threads()
     torch.set_num_threads(threads)
-    mlflow.set_tracking_uri(tracking_uri())
+    use_store()
     test = pd.read_parquet(args.table, columns=["text", "split"]).query("split == 'test'")["text"]
     texts = test.sample(n=min(args.n, len(test)), random_state=0).tolist()
     frame = pd.DataFrame({"text": texts})
-    print(f"{len(texts):,} test paragraphs (mean {sum(map(len, texts)) / len(texts):.0f} characters), torch threads {threads}, cores {os.cpu_count()}\n")
+    print(
+        f"{len(texts):,} test paragraphs (mean {sum(map(len, texts)) / len(texts):.0f} characters), torch threads {threads}, cores {os.cpu_count()}\n"
+    )
     print("| model | scorer | paragraphs/s |")
     print("|---|---|---:|")
     for uri in args.models:
@@ -79,8 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         options = {"top_k": None, "function_to_apply": "sigmoid", "truncation": True, "max_length": 128}
         classify(texts[:16], **options)
         for batch_size in (1, 64):
-            seconds = timed(lambda: classify(texts, batch_size=batch_size, **options))
-            print(f"| {uri} ({kind}) | pipeline(\"text-classification\"), batch_size={batch_size}, truncation at 128 | {len(texts) / seconds:,.0f} |", flush=True)
+            seconds = timed(functools.partial(classify, texts, batch_size=batch_size, **options))
+            print(
+                f'| {uri} ({kind}) | pipeline("text-classification"), batch_size={batch_size}, truncation at 128 | {len(texts) / seconds:,.0f} |',
+                flush=True,
+            )
     return 0
 
 

@@ -12,19 +12,25 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from classifier.labels import LABELS
 from training import tracking
 
-import mlflow  # noqa: E402  (tracking sets the telemetry switch before MLflow loads)
-from mlflow import MlflowClient  # noqa: E402
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 
 def finished_runs(client: MlflowClient, names: list[str], latest: bool) -> list:
     experiment = client.get_experiment_by_name(tracking.EXPERIMENT)
     if experiment is None:
         return []
-    runs = client.search_runs([experiment.experiment_id], "attributes.status = 'FINISHED'", order_by=["attributes.start_time ASC"], max_results=1000)
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        "attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time ASC"],
+        max_results=1000,
+    )
     if names:
         runs = [r for r in runs if r.info.run_name in names]
     if latest:
@@ -34,10 +40,12 @@ def finished_runs(client: MlflowClient, names: list[str], latest: bool) -> list:
 
 
 def versions_by_run(client: MlflowClient) -> dict[str, list[str]]:
+    from mlflow.exceptions import MlflowException
+
     out: dict[str, list[str]] = {}
     try:
         versions = client.search_model_versions(f"name='{tracking.REGISTERED_MODEL}'")
-    except mlflow.exceptions.MlflowException:
+    except MlflowException:
         return out
     aliases_of: dict[str, list[str]] = {}
     for alias, number in client.get_registered_model(tracking.REGISTERED_MODEL).aliases.items():
@@ -80,20 +88,35 @@ def table(runs, versions: dict[str, list[str]], metric: str) -> tuple[list[str],
 
 def markdown(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(line[i])) for line in [header, *rows]) for i in range(len(header))]
+
     def fmt(line):
-        return "| " + " | ".join(str(cell).ljust(w) if i == 0 else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(line, widths))) + " |"
+        return (
+            "| "
+            + " | ".join(
+                str(cell).ljust(w) if i == 0 else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(line, widths))
+            )
+            + " |"
+        )
+
     rule = "|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|"
     return "\n".join([fmt(header), rule, *(fmt(line) for line in rows)])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--metric", default="f1", choices=("f1", "precision", "recall", "mcc", "pr_auc", "brier"), help="per-label metric (default f1)")
+    parser.add_argument(
+        "--metric",
+        default="f1",
+        choices=("f1", "precision", "recall", "mcc", "pr_auc", "brier"),
+        help="per-label metric (default f1)",
+    )
     parser.add_argument("--latest", action="store_true", help="only the latest finished run of each experiment")
     parser.add_argument("--runs", nargs="*", default=[], help="only these experiment (run) names")
     args = parser.parse_args(argv)
 
     tracking.configure()
+    from mlflow import MlflowClient
+
     client = MlflowClient()
     runs = finished_runs(client, args.runs, args.latest)
     if not runs:

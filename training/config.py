@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 
 from classifier.models.registry import model_defaults
+from classifier.store import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS_DIR = REPO_ROOT / "experiments"
 
 
@@ -82,7 +82,9 @@ def parse_config(raw: dict, where: str = "config") -> ExperimentConfig:
         raise ConfigError(f"{where}: model.kind: {error}") from None
     for key, value in config.model.params.items():
         if key not in defaults:
-            raise ConfigError(f"{where}: model.params: unknown key {key!r} for {config.model.kind}; known: {sorted(defaults)}")
+            raise ConfigError(
+                f"{where}: model.params: unknown key {key!r} for {config.model.kind}; known: {sorted(defaults)}"
+            )
         _check_param(key, value, defaults[key], where)
     return config
 
@@ -132,7 +134,9 @@ def _check_param(key: str, value, default, where: str) -> None:
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         return
     if type(value) is not type(default):
-        raise ConfigError(f"{where}: model.params.{key}: expected {type(default).__name__}, got {type(value).__name__} {value!r}")
+        raise ConfigError(
+            f"{where}: model.params.{key}: expected {type(default).__name__}, got {type(value).__name__} {value!r}"
+        )
 
 
 def _check_choice(value: str, choices: tuple[str, ...], where: str) -> None:

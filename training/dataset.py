@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from classifier.labels import LABELS, REPORTED_COLUMNS
-from training.config import REPO_ROOT, DataConfig
+from classifier.store import REPO_ROOT
+from training.config import DataConfig
 
 
 @dataclass
@@ -21,14 +22,6 @@ class Splits:
     path: Path
     table_hash: str
     columns: tuple[str, ...]
-
-    @property
-    def gold_test(self) -> pd.DataFrame:
-        return self.test[self.test["gold"]]
-
-    @property
-    def gold_dev(self) -> pd.DataFrame:
-        return self.dev[self.dev["gold"]]
 
 
 def table_path(config: DataConfig) -> Path:

@@ -24,7 +24,6 @@ from classifier.labels import REPORTED_COLUMNS
 from classifier.models.targets import f1_by_threshold
 
 DEFAULT_THRESHOLD = 0.5
-METRICS = ("precision", "recall", "f1", "mcc", "pr_auc", "brier")
 
 
 def choose_threshold(y: np.ndarray, p: np.ndarray, min_precision: float = 0.0) -> float:
@@ -60,7 +59,9 @@ def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, 
     return {key: float(value) for key, value in result.items()}
 
 
-def evaluate(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], prefix: str) -> dict[str, float]:
+def evaluate(
+    frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], prefix: str
+) -> dict[str, float]:
     """Flat metrics: ``{prefix}/{column}/{metric}``, per source ``{prefix}/{source}/{column}/{metric}``,
     ``{prefix}/macro_f1``, the mean F1 over the voiced label columns that have positives (the two
     labels, so that models with and without ``*_reported`` outputs compare on one figure), and
@@ -89,13 +90,18 @@ def evaluate(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thr
     return out
 
 
-def worst_errors(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], k: int = 25) -> pd.DataFrame:
+def worst_errors(
+    frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], k: int = 25
+) -> pd.DataFrame:
     """Per column, the k most confident false positives and false negatives."""
     rows = []
     for j, column in enumerate(columns):
         y = frame[column].to_numpy(dtype=float)
         p = probs[:, j]
-        for kind, mask, order in (("false_positive", (y == 0) & (p >= thresholds[column]), -p), ("false_negative", (y == 1) & (p < thresholds[column]), p)):
+        for kind, mask, order in (
+            ("false_positive", (y == 0) & (p >= thresholds[column]), -p),
+            ("false_negative", (y == 1) & (p < thresholds[column]), p),
+        ):
             index = np.flatnonzero(mask)
             for i in index[np.argsort(order[index], kind="stable")][:k]:
                 record = frame.iloc[i]
@@ -114,7 +120,9 @@ def worst_errors(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str],
     return pd.DataFrame(rows, columns=["label", "error", "probability", "threshold", "source", "uid", "weak", "text"])
 
 
-def figures(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], title: str) -> dict[str, object]:
+def figures(
+    frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], title: str
+) -> dict[str, object]:
     """PR curves, calibration curves and confusion matrices, one figure each, per column."""
     import matplotlib
 
@@ -155,13 +163,22 @@ def figures(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thre
         ax.imshow(matrix, cmap="Blues")
         for (r, c), value in np.ndenumerate(matrix):
             ax.text(c, r, f"{value:,}", ha="center", va="center", color="black")
-        ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["0", "1"], yticklabels=["0", "1"], xlabel="predicted", ylabel="true")
+        ax.set(
+            xticks=[0, 1],
+            yticks=[0, 1],
+            xticklabels=["0", "1"],
+            yticklabels=["0", "1"],
+            xlabel="predicted",
+            ylabel="true",
+        )
         ax.set_title(f"{column} @ {thresholds[column]:.3f}", fontsize=9)
         out[f"confusion_{column}.png"] = fig
     return out
 
 
-def stance_metrics(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], prefix: str) -> tuple[dict[str, float], dict[str, dict]]:
+def stance_metrics(
+    frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], prefix: str
+) -> tuple[dict[str, float], dict[str, dict]]:
     """Voiced versus reported on annotated paragraphs (``{label}_stance`` columns).
 
     Per label: F1 of the predicted ``voiced`` and ``reported`` stances against the gold stance, the
@@ -183,7 +200,9 @@ def stance_metrics(frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str
         truth = gold[known]
         guess = np.array([p[label] for p in predicted])[known]
         for stance in ("voiced", "reported"):
-            metrics[f"{prefix}/{label}/stance_{stance}_f1"] = float(f1_score(truth == stance, guess == stance, zero_division=0.0))
+            metrics[f"{prefix}/{label}/stance_{stance}_f1"] = float(
+                f1_score(truth == stance, guess == stance, zero_division=0.0)
+            )
         reported = truth == "reported"
         if reported.any():
             metrics[f"{prefix}/{label}/reported_as_voiced"] = float(np.mean(guess[reported] == "voiced"))

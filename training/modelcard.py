@@ -16,7 +16,10 @@ def metric_table(metrics: dict[str, float], prefix: str, columns, sources=()) ->
             values = [metrics.get(f"{base}/{column}/{name}") for name in METRIC_ORDER]
             if all(value is None for value in values):
                 continue
-            cells = ["" if v is None else (f"{int(v):,}" if name in ("n", "positives") else f"{v:.3f}") for name, v in zip(METRIC_ORDER, values)]
+            cells = [
+                "" if v is None else (f"{int(v):,}" if name in ("n", "positives") else f"{v:.3f}")
+                for name, v in zip(METRIC_ORDER, values)
+            ]
             lines.append(f"| {scope} | {column} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -24,7 +27,10 @@ def metric_table(metrics: dict[str, float], prefix: str, columns, sources=()) ->
 def stance_table(metrics: dict[str, float]) -> str:
     lines = ["| label | voiced F1 | reported F1 | reported_as_voiced |", "|---|---|---|---|"]
     for spec in LABEL_SPECS:
-        values = [metrics.get(f"gold/{spec.name}/{name}") for name in ("stance_voiced_f1", "stance_reported_f1", "reported_as_voiced")]
+        values = [
+            metrics.get(f"gold/{spec.name}/{name}")
+            for name in ("stance_voiced_f1", "stance_reported_f1", "reported_as_voiced")
+        ]
         if any(v is not None for v in values):
             lines.append(f"| {spec.name} | " + " | ".join("" if v is None else f"{v:.3f}" for v in values) + " |")
     return "\n".join(lines) if len(lines) > 2 else "No annotated stances in this run's test split."
@@ -50,8 +56,8 @@ def model_card(
 {config.description}
 
 - Model kind: `{config.model.kind}`; parameters: `{config.model.params}`
-- Training table hash: `{table_hash}`; rows: train {counts['train']:,}, dev {counts['dev']:,}, test {counts['test']:,}
-- Sources: {', '.join(sources)}; weak rows weighted {config.data.weak_weight}
+- Training table hash: `{table_hash}`; rows: train {counts["train"]:,}, dev {counts["dev"]:,}, test {counts["test"]:,}
+- Sources: {", ".join(sources)}; weak rows weighted {config.data.weak_weight}
 - Git commit: `{commit}`; training time: {train_seconds:.0f} s
 
 ## What it outputs
@@ -79,11 +85,11 @@ Mapped labels are partly weak: SemEval-2025 paragraphs inherit their article's n
 untagged EUvsDisinfo claims count as negatives. Scores against them understate and distort what the
 model does on paragraphs; the gold split below is the cleaner measure.
 
-{metric_table(metrics, 'test', columns, sources)}
+{metric_table(metrics, "test", columns, sources)}
 
 ## Gold test split (paragraphs annotated by reading, see data/GUIDELINES.md)
 
-{gold if gold.count(chr(10)) > 1 else 'No gold test paragraphs in this run.'}
+{gold if gold.count(chr(10)) > 1 else "No gold test paragraphs in this run."}
 
 ## Voiced versus reported (gold test split)
 Predicted stance per paragraph by the rule in `classifier/stance.py`. `reported_as_voiced`: the share

@@ -20,15 +20,12 @@ import sys
 
 import numpy as np
 
+from classifier.articles import Scorer
 from classifier.labels import LABELS
-from classifier.predict import Scorer
 from training import tracking
 from training.config import DataConfig
 from training.dataset import load_splits
 from training.metrics import evaluate, stance_metrics
-
-import mlflow  # noqa: E402
-from mlflow import MlflowClient  # noqa: E402
 
 MAPPED_TOLERANCE = 0.01
 TIE = 1e-9
@@ -62,7 +59,11 @@ def scores(uri: str, data: DataConfig) -> dict[str, float | None]:
     its gold rows."""
     test = load_splits(data).test
     scorer = Scorer.from_mlflow(uri)
-    probs = scorer.predict_frame(test[["text"]])[scorer.columns].to_numpy(dtype=float) if len(test) else np.empty((0, len(scorer.columns)))
+    probs = (
+        scorer.predict_frame(test[["text"]])[scorer.columns].to_numpy(dtype=float)
+        if len(test)
+        else np.empty((0, len(scorer.columns)))
+    )
     gold = test["gold"].to_numpy(dtype=bool)
     return {
         "test": macro_f1(scorer, test, probs),
@@ -88,7 +89,10 @@ def decide(candidate: dict[str, float | None], champion: dict[str, float | None]
             reason += f"; tie on gold: reported paragraphs called voiced {_rate(ours)} vs champion {_rate(theirs)}"
         return (gold_better or stance_better) and mapped_ok, reason
     better = (candidate["test"] or 0.0) > (champion["test"] or 0.0)
-    return better, f"mapped test macro-F1 {candidate['test']:.4f} vs champion {champion['test']:.4f} (no gold test split)"
+    return (
+        better,
+        f"mapped test macro-F1 {candidate['test']:.4f} vs champion {champion['test']:.4f} (no gold test split)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,9 +103,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     tracking.configure()
+    import mlflow
+    from mlflow import MlflowClient
+
     client = MlflowClient()
     name = tracking.REGISTERED_MODEL
-    candidate = client.get_model_version(name, args.version) if args.version else client.get_model_version_by_alias(name, tracking.CANDIDATE)
+    candidate = (
+        client.get_model_version(name, args.version)
+        if args.version
+        else client.get_model_version_by_alias(name, tracking.CANDIDATE)
+    )
     try:
         champion = client.get_model_version_by_alias(name, tracking.CHAMPION)
     except mlflow.exceptions.MlflowException:
@@ -115,10 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     champion_scores = None if champion is None else scores(f"models:/{name}/{champion.version}", data)
     promote, reason = (True, "forced") if args.force else decide(candidate_scores, champion_scores)
     against = "none" if champion is None else f"version {champion.version}"
-    client.set_model_version_tag(name, candidate.version, "promotion", json.dumps({"promoted": promote, "against": against, "reason": reason}))
+    client.set_model_version_tag(
+        name, candidate.version, "promotion", json.dumps({"promoted": promote, "against": against, "reason": reason})
+    )
     if promote:
         client.set_registered_model_alias(name, tracking.CHAMPION, candidate.version)
-        print(f"Promoted version {candidate.version} ({candidate.tags.get('model_kind')}) to champion over {against}: {reason}.")
+        print(
+            f"Promoted version {candidate.version} ({candidate.tags.get('model_kind')}) to champion over {against}: {reason}."
+        )
     else:
         print(f"Kept {against} as champion; version {candidate.version} does not beat it: {reason}.")
     return 0

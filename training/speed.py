@@ -12,12 +12,12 @@ import os
 import sys
 import time
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+from classifier.store import DEFAULT_MODEL_URI
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="models:/narrative-classifier@champion")
+    parser.add_argument("--model", default=DEFAULT_MODEL_URI)
     parser.add_argument("--n", type=int, default=1000, help="paragraphs to score")
     parser.add_argument("--table", default="build/paragraphs.parquet")
     args = parser.parse_args(argv)
@@ -25,9 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     import mlflow
     import pandas as pd
 
-    from training.tracking import tracking_uri
+    from classifier.store import use_store
 
-    mlflow.set_tracking_uri(tracking_uri())
+    use_store()
     texts = pd.read_parquet(args.table, columns=["text", "split"]).query("split == 'test'")["text"]
     frame = pd.DataFrame({"text": texts.sample(n=min(args.n, len(texts)), random_state=0).tolist()})
     started = time.perf_counter()
@@ -38,8 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     assert len(out) == len(frame)
     threads = os.environ.get("OMP_NUM_THREADS", "default")
-    print(f"{args.model}: loaded in {loaded:.2f} s; {len(frame):,} paragraphs in {seconds:.2f} s = "
-          f"{len(frame) / seconds:,.0f} paragraphs/s (cores {os.cpu_count()}, OMP_NUM_THREADS {threads})")
+    print(
+        f"{args.model}: loaded in {loaded:.2f} s; {len(frame):,} paragraphs in {seconds:.2f} s = "
+        f"{len(frame) / seconds:,.0f} paragraphs/s (cores {os.cpu_count()}, OMP_NUM_THREADS {threads})"
+    )
     return 0
 
 

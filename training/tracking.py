@@ -6,30 +6,33 @@ Default store: ``sqlite:///<repo>/mlflow.db`` with artifacts in ``<repo>/mlartif
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 from pathlib import Path
 
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+from classifier.models.registry import FOLDER_KINDS
+from classifier.store import CANDIDATE, CHAMPION, EXPERIMENT, REPO_ROOT, tracking_uri, use_store
+from classifier.store import MODEL_NAME as REGISTERED_MODEL
 
-import mlflow
-from mlflow import MlflowClient
+__all__ = [
+    "CANDIDATE",
+    "CHAMPION",
+    "EXPERIMENT",
+    "REGISTERED_MODEL",
+    "configure",
+    "git_commit",
+    "register",
+    "tracking_uri",
+]
 
-from classifier.store import tracking_uri
-from training.config import REPO_ROOT
-
-EXPERIMENT = "narrative-classifier"
-REGISTERED_MODEL = "narrative-classifier"
-CANDIDATE, CHAMPION = "candidate", "champion"
 PIP_REQUIREMENTS_FILE = REPO_ROOT / "requirements-model.txt"
 
 
 def configure(experiment: str = EXPERIMENT) -> str:
     """Point MLflow at the store and make sure the experiment exists; returns its id."""
-    uri = tracking_uri()
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    uri = use_store()
+    import mlflow
+    from mlflow import MlflowClient
+
     client = MlflowClient()
     found = client.get_experiment_by_name(experiment)
     if found is not None:
@@ -45,8 +48,12 @@ def configure(experiment: str = EXPERIMENT) -> str:
 
 def git_commit() -> str:
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
+        ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -58,23 +65,28 @@ TRANSFORMER_REQUIREMENTS_FILE = REPO_ROOT / "requirements-transformer.txt"
 def model_requirements(kind: str = "tfidf_logreg") -> list[str]:
     """What a logged model of ``kind`` needs to load: requirements-model.txt, plus
     requirements-transformer.txt (torch, transformers) for the kinds saved with Hugging Face weights."""
-    from classifier.models.registry import FOLDER_KINDS
-
     files = [PIP_REQUIREMENTS_FILE] + ([TRANSFORMER_REQUIREMENTS_FILE] if kind in FOLDER_KINDS else [])
-    return [line.strip() for path in files for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    return [
+        line.strip()
+        for path in files
+        for line in path.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 def register(run_id: str, model_uri: str, tags: dict[str, str]) -> str:
     """Register the run's model, tag the version and give it the ``candidate`` alias; returns the version."""
+    import mlflow
+    from mlflow import MlflowClient
+
     client = MlflowClient()
     try:
         client.get_registered_model(REGISTERED_MODEL)
     except mlflow.exceptions.MlflowException:
-        client.create_registered_model(REGISTERED_MODEL, description="Per-paragraph probabilities of voicing conspiracy framing and anti-foreign rhetoric.")
+        client.create_registered_model(
+            REGISTERED_MODEL,
+            description="Per-paragraph probabilities of voicing conspiracy framing and anti-foreign rhetoric.",
+        )
     version = client.create_model_version(REGISTERED_MODEL, model_uri, run_id=run_id, tags=tags)
     client.set_registered_model_alias(REGISTERED_MODEL, CANDIDATE, version.version)
     return version.version
-
-
-def thresholds_of(version) -> dict[str, float]:
-    return json.loads(version.tags["thresholds"])

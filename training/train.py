@@ -1,6 +1,6 @@
 """Train one experiment, evaluate it, log everything to MLflow and register the model.
 
-    python -m training.train --exp baseline
+python -m training.train --exp baseline
 """
 
 from __future__ import annotations
@@ -19,14 +19,13 @@ import pandas as pd
 from classifier.calibration import Calibrated
 from classifier.models.registry import model_class, save_estimator
 from classifier.pyfunc import META_ARTIFACT, MODEL_ARTIFACT, score_frame
+from classifier.store import REPO_ROOT, quiet_mlflow
 from training import tracking
-from training.config import REPO_ROOT, ExperimentConfig, flat_params, load_config
+from training.config import ExperimentConfig, flat_params, load_config
 from training.dataset import Splits, load_splits, targets, weights
+from training.members import load_members
 from training.metrics import choose_threshold, evaluate, figures, stance_metrics, worst_errors
 from training.modelcard import model_card
-
-import mlflow  # noqa: E402  (tracking sets the telemetry switch before MLflow loads)
-from mlflow.models import infer_signature  # noqa: E402
 
 # Written for this project (not corpus text): the input example stored with every model.
 INPUT_EXAMPLE = pd.DataFrame(
@@ -40,42 +39,56 @@ INPUT_EXAMPLE = pd.DataFrame(
 )
 
 
-def fit(config: ExperimentConfig, splits: Splits):
-    """Fit the experiment's model on train and calibrate it on dev."""
-    estimator = model_class(config.model.kind)(targets=splits.columns, **config.model.params)
-    if hasattr(estimator, "random_state") and "random_state" not in config.model.params:
+def build(config: ExperimentConfig, columns) -> object:
+    """The experiment's estimator, unfitted; an ensemble's members are loaded from their models here."""
+    params = dict(config.model.params)
+    if config.model.kind == "ensemble":
+        params["members"] = load_members(params.get("members", ()))
+    estimator = model_class(config.model.kind)(targets=columns, **params)
+    if hasattr(estimator, "random_state") and "random_state" not in params:
         estimator.set_params(random_state=config.seed)
+    return estimator
+
+
+def fit(config: ExperimentConfig, splits: Splits) -> tuple[object, np.ndarray]:
+    """Fit the experiment's model on train and calibrate it on dev; returns the model and its
+    (calibrated) dev probabilities, scored once."""
+    estimator = build(config, splits.columns)
+    dev_texts, dev_y = splits.dev["text"].tolist(), targets(splits.dev, splits.columns)
     fit_kwargs = {"sample_weight": weights(splits.train, config.data)}
     if getattr(estimator, "uses_dev", False):
-        fit_kwargs["dev"] = (splits.dev["text"].tolist(), targets(splits.dev, splits.columns))
+        fit_kwargs["dev"] = (dev_texts, dev_y)
     estimator.fit(splits.train["text"].tolist(), targets(splits.train, splits.columns), **fit_kwargs)
+    dev_scores = estimator.predict_proba(dev_texts)
     if config.calibration == "none":
-        return estimator
-    return Calibrated(estimator, method=config.calibration).fit(splits.dev["text"].tolist(), targets(splits.dev, splits.columns))
+        return estimator, dev_scores
+    model = Calibrated(estimator, method=config.calibration).fit_scores(dev_scores, dev_y)
+    return model, model.calibrate(dev_scores)
 
 
-def thresholds_on_dev(model, splits: Splits, min_precision: float) -> dict[str, float]:
-    probs = model.predict_proba(splits.dev["text"].tolist())
+def thresholds_on_dev(dev_probs: np.ndarray, splits: Splits, min_precision: float) -> dict[str, float]:
     y = targets(splits.dev, splits.columns)
-    return {column: choose_threshold(y[:, j], probs[:, j], min_precision) for j, column in enumerate(splits.columns)}
+    return {
+        column: choose_threshold(y[:, j], dev_probs[:, j], min_precision) for j, column in enumerate(splits.columns)
+    }
 
 
-def save_model(model, directory: Path, config: ExperimentConfig, columns, thresholds) -> dict[str, str]:
-    meta = {"kind": config.model.kind, "columns": list(columns), "thresholds": thresholds, "experiment": config.name}
+def save_model(model, directory: Path, config: ExperimentConfig, columns) -> dict[str, str]:
+    """The artifacts of the logged model; its thresholds go in the model's metadata (``MLmodel``) only."""
+    meta = {"kind": config.model.kind, "columns": list(columns), "experiment": config.name}
     model_path = save_estimator(model, config.model.kind, directory / "model")
     meta_path = directory / "meta.json"
     meta_path.write_text(json.dumps(meta, indent=2))
     return {MODEL_ARTIFACT: str(model_path), META_ARTIFACT: str(meta_path)}
 
 
-def log_evaluation(model, frame: pd.DataFrame, columns, thresholds, prefix: str) -> dict[str, float]:
+def log_evaluation(frame: pd.DataFrame, probs: np.ndarray, columns, thresholds, prefix: str) -> dict[str, float]:
+    """Metrics, figures and the worst errors of ``probs`` (scored on ``frame``) under ``prefix``."""
+    import mlflow
+
     if frame.empty:
         return {}
-    started = time.perf_counter()
-    probs = model.predict_proba(frame["text"].tolist())
-    seconds = time.perf_counter() - started
     metrics = evaluate(frame, probs, columns, thresholds, prefix)
-    metrics[f"{prefix}/paragraphs_per_second"] = len(frame) / max(seconds, 1e-9)
     if frame["gold"].all():
         stance, confusions = stance_metrics(frame, probs, columns, thresholds, prefix)
         metrics |= stance
@@ -97,38 +110,70 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("classifier").setLevel(logging.INFO)
 
+    quiet_mlflow()
+    import mlflow
+    from mlflow.models import infer_signature
+
     config = load_config(args.exp)
     splits = load_splits(config.data)
     np.random.seed(config.seed)
     tracking.configure()
     commit = tracking.git_commit()
     with mlflow.start_run(run_name=config.name) as run:
-        mlflow.set_tags({"model_kind": config.model.kind, "experiment": config.name, "git_commit": commit, "table_hash": splits.table_hash})
+        mlflow.set_tags(
+            {
+                "model_kind": config.model.kind,
+                "experiment": config.name,
+                "git_commit": commit,
+                "table_hash": splits.table_hash,
+            }
+        )
         mlflow.log_params(flat_params(config))
-        dataset = mlflow.data.from_pandas(splits.train.drop(columns=["text"]), source=str(splits.path), name="paragraphs", digest=splits.table_hash)
+        dataset = mlflow.data.from_pandas(
+            splits.train.drop(columns=["text"]), source=str(splits.path), name="paragraphs", digest=splits.table_hash
+        )
         mlflow.log_input(dataset, context="training")
 
         started = time.perf_counter()
-        model = fit(config, splits)
+        model, dev_probs = fit(config, splits)
         train_seconds = time.perf_counter() - started
-        thresholds = thresholds_on_dev(model, splits, config.min_precision)
+        thresholds = thresholds_on_dev(dev_probs, splits, config.min_precision)
         mlflow.log_metric("train_seconds", train_seconds)
-        for point in getattr(getattr(model, "estimator", model), "history_", None) or []:  # evaluations during fine-tuning
+        if config.model.kind == "ensemble":
+            mlflow.set_tag(
+                "ensemble_members", json.dumps([name for name, _ in getattr(model, "estimator", model).members])
+            )
+        for point in (
+            getattr(getattr(model, "estimator", model), "history_", None) or []
+        ):  # evaluations during fine-tuning
             mlflow.log_metrics({"train/loss": point["loss"], "train/dev_map": point["dev_map"]}, step=point["step"])
-        mlflow.log_dict(thresholds, "thresholds.json")
 
-        metrics = log_evaluation(model, splits.test, splits.columns, thresholds, "test")
-        metrics |= log_evaluation(model, splits.gold_test, splits.columns, thresholds, "gold")
+        started = time.perf_counter()
+        test_probs = model.predict_proba(splits.test["text"].tolist())  # the gold test rows are a subset
+        seconds = time.perf_counter() - started
+        gold = splits.test["gold"].to_numpy(dtype=bool)
+        metrics = log_evaluation(splits.test, test_probs, splits.columns, thresholds, "test")
+        metrics |= log_evaluation(splits.test[gold], test_probs[gold], splits.columns, thresholds, "gold")
+        if len(splits.test):
+            metrics["test/paragraphs_per_second"] = len(splits.test) / max(seconds, 1e-9)
+            mlflow.log_metric("test/paragraphs_per_second", metrics["test/paragraphs_per_second"])
         sources = sorted(splits.test["source"].unique())
         counts = {"train": len(splits.train), "dev": len(splits.dev), "test": len(splits.test)}
         card = model_card(
-            config, metrics=metrics, thresholds=thresholds, columns=splits.columns, table_hash=splits.table_hash,
-            counts=counts, sources=sources, commit=commit, train_seconds=train_seconds,
+            config,
+            metrics=metrics,
+            thresholds=thresholds,
+            columns=splits.columns,
+            table_hash=splits.table_hash,
+            counts=counts,
+            sources=sources,
+            commit=commit,
+            train_seconds=train_seconds,
         )
         mlflow.log_text(card, "model_card.md")
 
         with tempfile.TemporaryDirectory() as tmp:
-            artifacts = save_model(model, Path(tmp), config, splits.columns, thresholds)
+            artifacts = save_model(model, Path(tmp), config, splits.columns)
             example_output = score_frame(model, splits.columns, INPUT_EXAMPLE)
             info = mlflow.pyfunc.log_model(
                 name="model",
@@ -150,7 +195,6 @@ def main(argv: list[str] | None = None) -> int:
                     "experiment": config.name,
                     "table_hash": splits.table_hash,
                     "git_commit": commit,
-                    "thresholds": json.dumps(thresholds),
                     "test_macro_f1": f"{metrics.get('test/macro_f1', float('nan')):.4f}",
                     "gold_macro_f1": f"{metrics.get('gold/macro_f1', float('nan')):.4f}",
                 },
@@ -161,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
         line = f"  {column:32s} threshold {thresholds[column]:.3f}"
         for prefix in ("test", "gold"):
             if f"{prefix}/{column}/f1" in metrics:
-                line += f"  {prefix} F1 {metrics[f'{prefix}/{column}/f1']:.3f} MCC {metrics[f'{prefix}/{column}/mcc']:.3f}"
+                line += (
+                    f"  {prefix} F1 {metrics[f'{prefix}/{column}/f1']:.3f} MCC {metrics[f'{prefix}/{column}/mcc']:.3f}"
+                )
         print(line)
     if version:
         print(f"Registered {tracking.REGISTERED_MODEL} version {version} with alias '{tracking.CANDIDATE}'")

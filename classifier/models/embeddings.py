@@ -23,7 +23,6 @@ from sklearn.linear_model import LogisticRegression
 from classifier.labels import LABELS
 from classifier.models.targets import as_target_matrix, fit_per_target, predict_per_target
 from classifier.models.transformer import (
-    LastCall,
     capped_rows,
     default_model_path,
     set_threads,
@@ -64,17 +63,18 @@ class EmbeddingLogReg(BaseEstimator):
         self.threads = threads
         self.random_state = random_state
 
-    def fit(self, texts: Sequence[str], Y, sample_weight=None) -> "EmbeddingLogReg":
+    def fit(self, texts: Sequence[str], Y, sample_weight=None) -> EmbeddingLogReg:
         texts = list(texts)
         Y = as_target_matrix(Y, len(self.targets))
         rows = capped_rows(Y, self.max_train_rows, np.random.RandomState(self.random_state))
         weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[rows]
-        self.__dict__.pop("_memo", None)
         self._load_encoder(self.model_path or default_model_path())
         features = self.embed([texts[i] for i in rows])
         self.train_rows_ = len(rows)
         self.estimators_, self.priors_ = fit_per_target(
-            lambda: LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state),
+            lambda: LogisticRegression(
+                C=self.C, class_weight=self.class_weight, max_iter=self.max_iter, random_state=self.random_state
+            ),
             features,
             Y[rows],
             weights,
@@ -82,24 +82,20 @@ class EmbeddingLogReg(BaseEstimator):
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        memo = self.__dict__.setdefault("_memo", LastCall())
-        features = memo.get(texts)
-        if features is None:
-            features = self.embed(texts)
-            memo.put(texts, features)
-        return predict_per_target(self.estimators_, self.priors_, features)
+        return predict_per_target(self.estimators_, self.priors_, self.embed(list(texts)))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """L2-normalised mean-pooled embeddings, one row per text (windows averaged)."""
         import torch
 
         set_threads(self.threads)
-        encoder, tokenizer = self.__dict__["_encoder"], self.__dict__["_tokenizer"]
+        encoder, tokenizer = self.encoder_, self.tokenizer_
         size = encoder.config.hidden_size
         sums, counts = np.zeros((len(texts), size)), np.zeros(len(texts))
         with torch.inference_mode():
-            for owners, input_ids, mask in window_batches(tokenizer, texts, self.max_length, self.stride, self.batch_size):
+            for owners, input_ids, mask in window_batches(
+                tokenizer, texts, self.max_length, self.stride, self.batch_size
+            ):
                 hidden = encoder(input_ids=input_ids, attention_mask=mask).last_hidden_state
                 m = mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
@@ -112,14 +108,13 @@ class EmbeddingLogReg(BaseEstimator):
     def _load_encoder(self, path) -> None:
         from transformers import AutoModel, AutoTokenizer
 
-        self.__dict__["_tokenizer"] = AutoTokenizer.from_pretrained(path)
-        encoder = AutoModel.from_pretrained(path)
-        encoder.eval()
-        self.__dict__["_encoder"] = encoder
+        self.tokenizer_ = AutoTokenizer.from_pretrained(path)
+        self.encoder_ = AutoModel.from_pretrained(path)
+        self.encoder_.eval()
 
     def __getstate__(self):
         state = dict(super().__getstate__())
-        for key in ("_encoder", "_tokenizer", "_memo"):
+        for key in ("encoder_", "tokenizer_"):  # saved with Hugging Face, beside the skops heads
             state.pop(key, None)
         return state
 
@@ -128,20 +123,21 @@ class EmbeddingLogReg(BaseEstimator):
         from classifier.models.persist import save_skops
 
         directory = Path(directory)
-        self.__dict__["_encoder"].save_pretrained(directory / ENCODER_DIR)
-        self.__dict__["_tokenizer"].save_pretrained(directory / ENCODER_DIR)
-        heads = EmbeddingLogReg(**{**self.get_params(), "model_path": "", "threads": 0})  # scores with the loader's threads
+        self.encoder_.save_pretrained(directory / ENCODER_DIR)
+        self.tokenizer_.save_pretrained(directory / ENCODER_DIR)
+        heads = EmbeddingLogReg(
+            **{**self.get_params(), "model_path": "", "threads": 0}
+        )  # scores with the loader's threads
         heads.estimators_, heads.priors_, heads.train_rows_ = self.estimators_, self.priors_, self.train_rows_
         save_skops(heads, directory / HEADS_FILE)
         (directory / PARAMS_FILE).write_text(json.dumps({"kind": self.kind}))
         return directory
 
     @classmethod
-    def load(cls, directory: Path) -> "EmbeddingLogReg":
+    def load(cls, directory: Path) -> EmbeddingLogReg:
         from classifier.models.persist import load_skops
 
         directory = Path(directory)
-        model = load_skops(directory / HEADS_FILE)
-        model.model_path = str(directory / ENCODER_DIR)
+        model = load_skops(directory / HEADS_FILE)  # the parameters as trained; the encoder from this folder
         model._load_encoder(directory / ENCODER_DIR)
         return model

@@ -76,7 +76,7 @@ class TfidfLogReg(BaseEstimator):
         self.solver = solver
         self.max_iter = max_iter
 
-    def fit(self, texts: Sequence[str], Y, sample_weight=None) -> "TfidfLogReg":
+    def fit(self, texts: Sequence[str], Y, sample_weight=None) -> TfidfLogReg:
         Y = as_target_matrix(Y, len(self.targets))
         self.vectorizer_ = FeatureUnion(
             [
@@ -105,7 +105,9 @@ class TfidfLogReg(BaseEstimator):
         )
         features = self.vectorizer_.fit_transform(list(texts))
         self.estimators_, self.priors_ = fit_per_target(
-            lambda: LogisticRegression(C=self.C, class_weight=self.class_weight, solver=self.solver, max_iter=self.max_iter),
+            lambda: LogisticRegression(
+                C=self.C, class_weight=self.class_weight, solver=self.solver, max_iter=self.max_iter
+            ),
             features,
             Y,
             sample_weight,

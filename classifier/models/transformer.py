@@ -15,7 +15,8 @@ Training: binary cross-entropy per target, masked where the target is unknown (N
 row's ``sample_weight`` and by a per-target ``pos_weight`` (negatives / positives on the training
 rows, capped at ``pos_weight_max``) against class imbalance. ``max_train_rows`` (0: all) caps the
 training rows by keeping every row with a positive target and a seeded random sample of the rest.
-Batches are drawn from length-sorted chunks (less padding), AdamW with linear warm-up and decay.
+The training texts are tokenised once, as a ``datasets.Dataset`` (``training_data``), and batches are
+drawn from length-sorted chunks (less padding), AdamW with linear warm-up and decay.
 Early stopping: every ``eval_every`` steps (0: once per epoch) the mean average precision over the
 targets is measured on the dev split (at most ``dev_max_rows`` rows, 0: all); training stops after
 ``patience`` evaluations without improvement and the best weights are kept. Seeded by ``random_state``.
@@ -24,7 +25,6 @@ targets is measured on the dev split (at most ``dev_max_rows`` rows, 0: all); tr
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 import os
@@ -67,34 +67,17 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(threads if threads > 0 else machine_threads())
 
 
-def texts_key(texts: Sequence[str]) -> str:
-    digest = hashlib.sha1()
-    for text in texts:
-        digest.update(text.encode("utf-8", "surrogatepass"))
-        digest.update(b"\x00")
-    return f"{len(texts)}:{digest.hexdigest()}"
-
-
-class LastCall:
-    """Remembers the result for the last input: training scores the dev split twice in a row
-    (calibration, then thresholds) and a transformer pass over it takes a minute."""
-
-    def __init__(self):
-        self.key, self.value = None, None
-
-    def get(self, texts):
-        return self.value if self.key is not None and self.key == texts_key(texts) else None
-
-    def put(self, texts, value):
-        self.key, self.value = texts_key(texts), value
-
-
 def windows(tokenizer, texts: Sequence[str], max_length: int, stride: int) -> tuple[list[list[int]], np.ndarray]:
     """Token ids of every window of every text, and the text index of each window."""
     if not texts:
         return [], np.zeros(0, dtype=int)
     encoded = tokenizer(
-        list(texts), truncation=True, max_length=max_length, stride=stride, return_overflowing_tokens=True, padding=False
+        list(texts),
+        truncation=True,
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        padding=False,
     )
     return list(encoded["input_ids"]), np.asarray(encoded["overflow_to_sample_mapping"], dtype=int)
 
@@ -127,7 +110,9 @@ def window_batches(tokenizer, texts: Sequence[str], max_length: int, stride: int
         yield owner[batch], input_ids, mask
 
 
-def score_windows(forward, tokenizer, texts: Sequence[str], max_length: int, stride: int, batch_size: int, n_outputs: int) -> np.ndarray:
+def score_windows(
+    forward, tokenizer, texts: Sequence[str], max_length: int, stride: int, batch_size: int, n_outputs: int
+) -> np.ndarray:
     """Per text, the maximum over its windows of ``forward(input_ids, mask)`` (a (batch, n_outputs) array)."""
     import torch
 
@@ -184,12 +169,11 @@ class TransformerClassifier(BaseEstimator):
 
     # --- fitting -------------------------------------------------------------------------------
 
-    def fit(self, texts: Sequence[str], Y, sample_weight=None, dev=None) -> "TransformerClassifier":
+    def fit(self, texts: Sequence[str], Y, sample_weight=None, dev=None) -> TransformerClassifier:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
         set_threads(self.threads)
-        self.__dict__.pop("_memo", None)
         torch.manual_seed(self.random_state)
         rng = np.random.RandomState(self.random_state)
         texts = list(texts)
@@ -207,7 +191,8 @@ class TransformerClassifier(BaseEstimator):
             id2label=dict(enumerate(self.targets)),
             label2id={t: i for i, t in enumerate(self.targets)},
         )
-        ids = self.tokenizer_(texts, truncation=True, max_length=self.max_length, padding=False)["input_ids"]
+        data = training_data(self.tokenizer_, texts, self.max_length).to_dict()
+        ids, lengths = data["input_ids"], data["length"]
         known = ~np.isnan(Y)
         positives = np.nansum(Y, axis=0)
         negatives = known.sum(axis=0) - positives
@@ -216,10 +201,17 @@ class TransformerClassifier(BaseEstimator):
         self.train_rows_ = len(texts)
 
         batches_per_epoch = int(np.ceil(len(texts) / self.batch_size))
-        total = batches_per_epoch * self.epochs if self.max_steps <= 0 else min(self.max_steps, batches_per_epoch * self.epochs)
+        total = (
+            batches_per_epoch * self.epochs
+            if self.max_steps <= 0
+            else min(self.max_steps, batches_per_epoch * self.epochs)
+        )
         no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
         groups = [
-            {"params": [p for n, p in self.model_.named_parameters() if not n.endswith(no_decay)], "weight_decay": self.weight_decay},
+            {
+                "params": [p for n, p in self.model_.named_parameters() if not n.endswith(no_decay)],
+                "weight_decay": self.weight_decay,
+            },
             {"params": [p for n, p in self.model_.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
         ]
         optimizer = torch.optim.AdamW(groups, lr=self.learning_rate)
@@ -235,7 +227,7 @@ class TransformerClassifier(BaseEstimator):
         started = time.perf_counter()
         done = False
         for epoch in range(self.epochs):
-            for batch in training_batches([len(x) for x in ids], self.batch_size, rng):
+            for batch in training_batches(lengths, self.batch_size, rng):
                 self.model_.train()
                 input_ids, attention = padded([ids[i] for i in batch], self.tokenizer_.pad_token_id or 0)
                 logits = self.model_(input_ids=input_ids, attention_mask=attention).logits
@@ -249,7 +241,15 @@ class TransformerClassifier(BaseEstimator):
                 step += 1
                 if step % eval_every == 0 or step == total:
                     score = self._dev_score(dev_texts, dev_y)
-                    self.history_.append({"step": step, "epoch": epoch, "loss": loss.item(), "dev_map": score, "seconds": time.perf_counter() - started})
+                    self.history_.append(
+                        {
+                            "step": step,
+                            "epoch": epoch,
+                            "loss": loss.item(),
+                            "dev_map": score,
+                            "seconds": time.perf_counter() - started,
+                        }
+                    )
                     improved = score > best_score or best_state is None
                     if improved:
                         best_score, best_state, stale = score, copy.deepcopy(self.model_.state_dict()), 0
@@ -257,7 +257,13 @@ class TransformerClassifier(BaseEstimator):
                         stale += 1
                     log.info(
                         "step %d/%d (epoch %d): loss %.4f, dev mAP %.4f%s, %.0f s",
-                        step, total, epoch + 1, loss.item(), score, " (best)" if improved else f" (best {best_score:.4f}, {stale}/{self.patience})", time.perf_counter() - started,
+                        step,
+                        total,
+                        epoch + 1,
+                        loss.item(),
+                        score,
+                        " (best)" if improved else f" (best {best_score:.4f}, {stale}/{self.patience})",
+                        time.perf_counter() - started,
                     )
                     if stale >= self.patience:
                         done = True
@@ -288,7 +294,7 @@ class TransformerClassifier(BaseEstimator):
 
         if texts is None:
             return 0.0
-        probs = self._predict(texts)
+        probs = self.predict_proba(texts)
         scores = []
         for j in range(y.shape[1]):
             known = ~np.isnan(y[:, j])
@@ -299,17 +305,9 @@ class TransformerClassifier(BaseEstimator):
     # --- scoring -------------------------------------------------------------------------------
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        memo = self.__dict__.setdefault("_memo", LastCall())
-        cached = memo.get(texts)
-        if cached is not None:
-            return cached.copy()
-        probs = self._predict(texts)
-        memo.put(texts, probs)
-        return probs.copy()
-
-    def _predict(self, texts: list[str]) -> np.ndarray:
         import torch
+
+        texts = list(texts)
 
         set_threads(self.threads)
         self.model_.eval()
@@ -317,7 +315,9 @@ class TransformerClassifier(BaseEstimator):
         def forward(input_ids, mask):
             return torch.sigmoid(self.model_(input_ids=input_ids, attention_mask=mask).logits).float().numpy()
 
-        return score_windows(forward, self.tokenizer_, texts, self.max_length, self.stride, self.eval_batch_size, len(self.targets)).astype(np.float64)
+        return score_windows(
+            forward, self.tokenizer_, texts, self.max_length, self.stride, self.eval_batch_size, len(self.targets)
+        ).astype(np.float64)
 
     # --- persistence ---------------------------------------------------------------------------
 
@@ -330,26 +330,45 @@ class TransformerClassifier(BaseEstimator):
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
         params["model_path"] = ""
         params["threads"] = 0  # scoring uses the threads of the machine that loads the model
-        fitted = {"pos_weight_": self.pos_weight_.tolist(), "history_": self.history_, "best_dev_map_": self.best_dev_map_, "steps_": self.steps_, "train_rows_": self.train_rows_}
-        (directory / PARAMS_FILE).write_text(json.dumps({"kind": self.kind, "params": params, "fitted": fitted}, indent=2))
+        fitted = {
+            "pos_weight_": self.pos_weight_.tolist(),
+            "history_": self.history_,
+            "best_dev_map_": self.best_dev_map_,
+            "steps_": self.steps_,
+            "train_rows_": self.train_rows_,
+        }
+        (directory / PARAMS_FILE).write_text(
+            json.dumps({"kind": self.kind, "params": params, "fitted": fitted}, indent=2)
+        )
         return directory
 
     @classmethod
-    def load(cls, directory: Path) -> "TransformerClassifier":
+    def load(cls, directory: Path) -> TransformerClassifier:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         directory = Path(directory)
         saved = json.loads((directory / PARAMS_FILE).read_text())
         params = saved["params"]
         params["targets"] = tuple(params["targets"])
-        params["model_path"] = str(directory / HF_DIR)
-        model = cls(**params)
+        model = cls(**params)  # the parameters as trained; the weights come from this folder
         model.tokenizer_ = AutoTokenizer.from_pretrained(directory / HF_DIR)
         model.model_ = AutoModelForSequenceClassification.from_pretrained(directory / HF_DIR)
         model.model_.eval()
         for key, value in saved["fitted"].items():
             setattr(model, key, np.asarray(value) if key == "pos_weight_" else value)
         return model
+
+
+def training_data(tokenizer, texts: list[str], max_length: int):
+    """The training texts as a ``datasets.Dataset``: ``input_ids`` (the first ``max_length`` tokens) and
+    ``length`` per row, tokenised in batches by ``Dataset.map``; the lengths group the batches."""
+    from datasets import Dataset
+
+    def tokenise(batch):
+        ids = tokenizer(batch["text"], truncation=True, max_length=max_length, padding=False)["input_ids"]
+        return {"input_ids": ids, "length": [len(x) for x in ids]}
+
+    return Dataset.from_dict({"text": texts}).map(tokenise, batched=True, remove_columns=["text"], desc="tokenising")
 
 
 def capped_rows(Y: np.ndarray, max_rows: int, rng: np.random.RandomState) -> np.ndarray:

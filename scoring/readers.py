@@ -1,7 +1,7 @@
 """Read article dumps as a stream of items: JSONL, CSV, Parquet, or a directory of .txt/.html files.
 
 Every input record becomes exactly one ``Item``: either an article (a dict with at least ``id``, for
-``classifier.predict.score_articles`` to validate and score) or an error with a message. Nothing is
+``classifier.articles.score_articles`` to validate and score) or an error with a message. Nothing is
 dropped; blank JSONL lines are not records. Any file may be gzip-compressed (``.gz``); the format is
 chosen by extension (after ``.gz``) unless one is given.
 
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from classifier.predict import MAX_TEXT_CHARS
+from classifier.articles import MAX_TEXT_CHARS
 
 FORMATS = ("jsonl", "csv", "parquet", "dir")
 ARTICLE_FIELDS = ("id", "text", "title", "url", "date", "lang", "source")
@@ -143,7 +143,9 @@ class Source:
     def items(self, skip: int = 0) -> Iterator[Item]:
         skipper = Skip(skip)
         for path, fmt, (_, size) in zip(self.paths, self.formats, self.fingerprints):
-            reader = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet, "dir": read_dir, "doc": read_doc}[fmt]
+            reader = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet, "dir": read_dir, "doc": read_doc}[
+                fmt
+            ]
             yield from reader(path, skipper, self.progress)
             self.progress.done += size
             self.progress.current = 0
@@ -189,7 +191,10 @@ def read_jsonl(path: Path, skip: Skip, progress: Progress) -> Iterator[Item]:
                 yield parse_jsonl_line(line, path.name, number, too_long)
         except _READ_ERRORS as error:
             if not skip.take():
-                yield Item(f"{path.name}:{number + 1}", error=f"line {number + 1} on: cannot read the rest of {path.name}: {error}")
+                yield Item(
+                    f"{path.name}:{number + 1}",
+                    error=f"line {number + 1} on: cannot read the rest of {path.name}: {error}",
+                )
 
 
 def _lines(stream, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes, int]]:
@@ -222,7 +227,9 @@ def parse_jsonl_line(line: bytes, name: str, number: int, too_long: int = 0) -> 
     try:
         decoded = line.decode("utf-8")
     except UnicodeDecodeError as error:
-        return Item(default_id, error=f"line {number}: not valid UTF-8 (byte 0x{line[error.start]:02x} at offset {error.start})")
+        return Item(
+            default_id, error=f"line {number}: not valid UTF-8 (byte 0x{line[error.start]:02x} at offset {error.start})"
+        )
     try:
         record = json.loads(decoded)
     except json.JSONDecodeError as error:
@@ -271,7 +278,9 @@ def read_csv(path: Path, skip: Skip, progress: Progress) -> Iterator[Item]:
                 yield csv_item(header, row, path.name, start)
         except _READ_ERRORS as error:
             if not skip.take():
-                yield Item(f"{path.name}:{line + 1}", error=f"line {line + 1} on: cannot read the rest of {path.name}: {error}")
+                yield Item(
+                    f"{path.name}:{line + 1}", error=f"line {line + 1} on: cannot read the rest of {path.name}: {error}"
+                )
 
 
 def csv_item(header: list[str], row: list[str], name: str, line: int) -> Item:
@@ -331,7 +340,9 @@ def read_parquet(path: Path, skip: Skip, progress: Progress, batch_rows: int = 1
                     yield mapping_item(values, f"{path.name}:{row}", f"row {row}")
     except Exception as error:  # noqa: BLE001 - pyarrow raises several types for a corrupt file
         if not skip.take():
-            yield Item(f"{path.name}:{row + 1}", error=f"row {row + 1} on: cannot read the rest of {path.name}: {error}")
+            yield Item(
+                f"{path.name}:{row + 1}", error=f"row {row + 1} on: cannot read the rest of {path.name}: {error}"
+            )
     finally:
         if temporary is not None:
             os.unlink(temporary.name)
@@ -380,7 +391,7 @@ def doc_item(path: Path, doc_id: str) -> Item:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES and not _is_gzip(path):
             return Item(doc_id, error=f"{doc_id}: {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
-        with (gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")) as handle:
+        with gzip.open(path, "rb") if _is_gzip(path) else path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except _READ_ERRORS as error:
         return Item(doc_id, error=f"{doc_id}: cannot read: {error}")

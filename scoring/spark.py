@@ -3,8 +3,8 @@
 The plan, each step a Spark stage that runs on any cluster:
 
 1. read the inputs; number the lines (JSONL) or rows (Parquet) of each file, for stable ids and order;
-2. parse each record exactly as the local reader does (``classifier.readers``), errors included;
-3. explode articles into paragraphs: the pieces ``classifier.predict.score_articles`` would score
+2. parse each record exactly as the local reader does (``scoring.readers``), errors included;
+3. explode articles into paragraphs: the pieces ``classifier.articles.score_articles`` would score
    (title, then ``classifier.text.split_paragraphs``), found by running it with a recording model;
 4. score the paragraphs with ``mlflow.pyfunc.spark_udf(..., env_manager="local")``;
 5. gather each article's paragraph probabilities and build its record with ``score_articles`` itself,
@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from classifier.predict import Scorer, error_record, score_articles
-from classifier.readers import MAX_LINE_BYTES, InputError, mapping_item, parse_jsonl_line
-from classifier.score import RunError, Summary, dump_record, json_line, parquet_schema
+from classifier.articles import Scorer, error_record, output_record, score_articles
+from scoring.outputs import parquet_schema
+from scoring.readers import MAX_LINE_BYTES, InputError, mapping_item, parse_jsonl_line
+from scoring.records import RunError, Summary, json_line
 
 KEY = ["input", "file", "row"]
 
@@ -71,12 +72,14 @@ def session(master: str, conf: list[str]):
 
 
 def ship_package(spark, workdir: Path) -> None:
-    """Send the classifier package to the executors (a cluster's workers do not have this checkout)."""
-    package = Path(__file__).resolve().parent
-    archive = workdir / "classifier.zip"
+    """Send the ``classifier`` and ``scoring`` packages to the executors (a cluster's workers do not
+    have this checkout)."""
+    root = Path(__file__).resolve().parents[1]
+    archive = workdir / "packages.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
-        for path in package.rglob("*.py"):
-            zipped.write(path, path.relative_to(package.parent).as_posix())
+        for package in ("classifier", "scoring"):
+            for path in (root / package).rglob("*.py"):
+                zipped.write(path, path.relative_to(root).as_posix())
     spark.sparkContext.addPyFile(str(archive))
 
 
@@ -85,12 +88,16 @@ def read_jsonl(spark, path: str, number: int):
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    lines = spark.read.option("lineSep", "\n").text(path).select(
-        F.col("value").cast("binary").alias("raw"),
-        F.col("_metadata.file_path").alias("file"),
-        F.col("_metadata.file_name").alias("name"),
-        F.col("_metadata.file_block_start").alias("block"),
-        F.monotonically_increasing_id().alias("mid"),
+    lines = (
+        spark.read.option("lineSep", "\n")
+        .text(path)
+        .select(
+            F.col("value").cast("binary").alias("raw"),
+            F.col("_metadata.file_path").alias("file"),
+            F.col("_metadata.file_name").alias("name"),
+            F.col("_metadata.file_block_start").alias("block"),
+            F.monotonically_increasing_id().alias("mid"),
+        )
     )
     # Line numbers: the lines of one split are consecutive in ``mid``; a file's splits follow in block
     # order, so a line's number is the lines of the file's earlier blocks plus its place in its own.
@@ -102,7 +109,11 @@ def read_jsonl(spark, path: str, number: int):
         .drop("n")
     )
     return lines.join(F.broadcast(blocks), ["file", "block"]).select(
-        F.lit(number).alias("input"), "file", (F.col("offset") + F.col("mid") - F.col("first") + 1).alias("row"), "name", "raw"
+        F.lit(number).alias("input"),
+        "file",
+        (F.col("offset") + F.col("mid") - F.col("first") + 1).alias("row"),
+        "name",
+        "raw",
     )
 
 
@@ -121,7 +132,10 @@ def read_parquet(spark, path: str, number: int):
         (F.col("_metadata.row_index") + 1).alias("row"),
         F.col("_metadata.file_name").alias("name"),
         (F.to_json(F.struct(*others)) if others else F.lit("{}")).cast("binary").alias("raw"),
-        *[(F.col(c).cast("binary") if c in texts else F.lit(None).cast("binary")).alias(f"{c}_bytes") for c in ("text", "title")],
+        *[
+            (F.col(c).cast("binary") if c in texts else F.lit(None).cast("binary")).alias(f"{c}_bytes")
+            for c in ("text", "title")
+        ],
         F.lit("parquet").alias("kind"),
     )
 
@@ -136,7 +150,9 @@ def parse_batches(batches):
             raw, name, row = value["raw"], value["name"], value["row"]
             if value["kind"] == "parquet":
                 fields = json.loads(raw)
-                fields.update({key: value[f"{key}_bytes"] for key in ("text", "title") if value[f"{key}_bytes"] is not None})
+                fields.update(
+                    {key: value[f"{key}_bytes"] for key in ("text", "title") if value[f"{key}_bytes"] is not None}
+                )
                 item = mapping_item(fields, f"{name}:{row}", f"row {row}")
             else:
                 if not raw.strip():
@@ -148,7 +164,18 @@ def parse_batches(batches):
             out["row"].append(row)
             out["article"].append(json.dumps(item.article if item.error is None else {"id": item.id}))
             out["error"].append(item.error)
-        yield pa.RecordBatch.from_pydict(out, schema=pa.schema([("input", pa.int32()), ("file", pa.string()), ("row", pa.int64()), ("article", pa.string()), ("error", pa.string())]))
+        yield pa.RecordBatch.from_pydict(
+            out,
+            schema=pa.schema(
+                [
+                    ("input", pa.int32()),
+                    ("file", pa.string()),
+                    ("row", pa.int64()),
+                    ("article", pa.string()),
+                    ("error", pa.string()),
+                ]
+            ),
+        )
 
 
 class _Recorder:
@@ -182,7 +209,18 @@ def explode_batches(columns: list[str], thresholds: dict, name: str):
                         out[key].append(value[key])
                     out["piece"].append(piece)
                     out["text"].append(text)
-            yield pa.RecordBatch.from_pydict(out, schema=pa.schema([("input", pa.int32()), ("file", pa.string()), ("row", pa.int64()), ("piece", pa.int32()), ("text", pa.string())]))
+            yield pa.RecordBatch.from_pydict(
+                out,
+                schema=pa.schema(
+                    [
+                        ("input", pa.int32()),
+                        ("file", pa.string()),
+                        ("row", pa.int64()),
+                        ("piece", pa.int32()),
+                        ("text", pa.string()),
+                    ]
+                ),
+            )
 
     return explode
 
@@ -211,14 +249,14 @@ def record_batches(columns: list[str], thresholds: dict, name: str):
                 article = json.loads(value["article"])
                 stub = Scorer(None, columns, thresholds, name)
                 if value["error"] is not None:
-                    record, paragraphs = dump_record(error_record(article.get("id"), value["error"], stub), None), 0
+                    record, paragraphs = output_record(error_record(article.get("id"), value["error"], stub)), 0
                 else:
                     probs = [p["probs"] for p in sorted(value["probs"] or [], key=lambda p: p["piece"])]
                     try:
                         full = score_articles([article], Scorer(_Replay(columns, probs), columns, thresholds, name))[0]
                     except Exception as error:  # noqa: BLE001 - as the local engine: the article fails alone
                         full = error_record(article.get("id"), f"scoring failed: {type(error).__name__}: {error}", stub)
-                    record, paragraphs = dump_record(full, article), len(full.get("paragraphs") or [])
+                    record, paragraphs = output_record(full), len(full.get("paragraphs") or [])
                 for key in ("input", "file", "row"):
                     out[key].append(value[key])
                 out["status"].append(record.get("status"))
@@ -236,7 +274,9 @@ def record_batches(columns: list[str], thresholds: dict, name: str):
     return build
 
 
-def run_spark(inputs: list, output, model_uri: str, *, master: str = "local[2]", fmt: str | None = None, conf: list[str] = ()):
+def run_spark(
+    inputs: list, output, model_uri: str, *, master: str = "local[2]", fmt: str | None = None, conf: list[str] = ()
+):
     """Score ``inputs`` into the directory ``output``; returns (summary, summary, model name)."""
     import time
 
@@ -266,7 +306,10 @@ def run_spark(inputs: list, output, model_uri: str, *, master: str = "local[2]",
             for number, (path, kind) in enumerate(zip(inputs, formats)):
                 if kind == "jsonl":
                     part = read_jsonl(spark, path, number).select(
-                        "*", F.lit(None).cast("binary").alias("text_bytes"), F.lit(None).cast("binary").alias("title_bytes"), F.lit("jsonl").alias("kind")
+                        "*",
+                        F.lit(None).cast("binary").alias("text_bytes"),
+                        F.lit(None).cast("binary").alias("title_bytes"),
+                        F.lit("jsonl").alias("kind"),
                     )
                 else:
                     part = read_parquet(spark, path, number)
@@ -276,9 +319,12 @@ def run_spark(inputs: list, output, model_uri: str, *, master: str = "local[2]",
             pieces = articles.where("error is null").mapInArrow(
                 explode_batches(columns, thresholds, name), "input int, file string, row long, piece int, text string"
             )
-            model = mlflow.pyfunc.spark_udf(spark, model_uri, result_type=", ".join(f"`{c}` double" for c in columns), env_manager="local")
+            model = mlflow.pyfunc.spark_udf(
+                spark, model_uri, result_type=", ".join(f"`{c}` double" for c in columns), env_manager="local"
+            )
             scored = pieces.withColumn("p", model(F.struct(F.col("text")))).select(
-                *KEY, F.struct("piece", F.array(*[F.col("p").getField(c) for c in columns]).alias("probs")).alias("scored")
+                *KEY,
+                F.struct("piece", F.array(*[F.col("p").getField(c) for c in columns]).alias("probs")).alias("scored"),
             )
             gathered = scored.groupBy(*KEY).agg(F.collect_list("scored").alias("probs"))
             records = (
@@ -291,7 +337,9 @@ def run_spark(inputs: list, output, model_uri: str, *, master: str = "local[2]",
             )
             if output.lower().rstrip("/").endswith((".parquet", ".pq")):
                 schema = from_arrow_schema(parquet_schema(scorer))
-                records.orderBy(*KEY).select(F.from_json("line", schema).alias("r")).select("r.*").write.mode("overwrite").parquet(output)
+                records.orderBy(*KEY).select(F.from_json("line", schema).alias("r")).select("r.*").write.mode(
+                    "overwrite"
+                ).parquet(output)
             else:
                 records.orderBy(*KEY).select("line").write.mode("overwrite").option("lineSep", "\n").text(output)
             log(f"written to {output}")
@@ -310,4 +358,3 @@ def run_spark(inputs: list, output, model_uri: str, *, master: str = "local[2]",
         spark.stop()
     summary.seconds = time.perf_counter() - started
     return summary, summary, name
-

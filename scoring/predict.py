@@ -1,0 +1,58 @@
+"""Score a few articles and print each one's verdicts: ``make predict`` / ``make example``.
+
+    python -m scoring.predict INPUT -o OUTPUT.jsonl [--model models:/narrative-classifier@champion]
+
+The same run as ``python -m scoring.score`` (same readers, ids, errors and records; see its help),
+with a line per article on standard output. Exit status: 0 every record scored, 1 some records are
+errors, 2 the run could not proceed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+
+from classifier.store import DEFAULT_MODEL_URI
+from scoring.local import run
+from scoring.readers import InputError, Source
+from scoring.records import RunError
+from scoring.score import load_scorer
+
+
+def verdict_line(record: dict) -> str:
+    """``  <id>: <status>`` and the verdicts, or the error."""
+    verdicts = ", ".join(f"{label} {verdict}" for label, verdict in record["verdicts"].items())
+    if verdicts:
+        return f"  {record['id']}: {record['status']} ({verdicts})"
+    if record["status"] == "error":
+        return f"  {record['id']}: error: {record.get('error', '')}"
+    return f"  {record['id']}: {record['status']}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "input", type=Path, help="JSONL (one article a line: id, text, optional title) or any input of scoring.score"
+    )
+    parser.add_argument("-o", "--output", type=Path, required=True, help="JSONL output, one line per input record")
+    parser.add_argument("--model", default=DEFAULT_MODEL_URI, help=f"MLflow model URI (default {DEFAULT_MODEL_URI})")
+    args = parser.parse_args(argv)
+    try:
+        Source([args.input])  # fail on a missing input before loading the model or touching the output
+        scorer = load_scorer(args.model)
+        total, _ = run([args.input], args.output, scorer, log=io.StringIO())
+    except (RunError, InputError) as error:
+        print(f"predict: {error}", file=sys.stderr)
+        return 2
+    print(f"{args.output}: {total.read} read, {total.ok} ok, {total.empty} empty, {total.error} error ({scorer.name})")
+    with args.output.open(encoding="utf-8") as handle:
+        for line in handle:
+            print(verdict_line(json.loads(line)))
+    return 1 if total.error else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
