@@ -85,7 +85,10 @@ def draw(root: Path) -> list[tuple[str, Row]]:
 def stays_in_train(row: Row) -> bool:
     """Whether the paragraph's article is in train both as it is and once it holds a gold paragraph, so
     that annotating it changes no dev or test row."""
-    return assign_split(row.source, row.group) == "train" and assign_split(row.source, row.group, GOLD_FRACTIONS) == "train"
+    return (
+        assign_split(row.source, row.group) == "train"
+        and assign_split(row.source, row.group, GOLD_FRACTIONS) == "train"
+    )
 
 
 def english_news(root: Path) -> list[Row]:
@@ -150,7 +153,9 @@ def export(root: Path, out: Path, batch_size: int = 110, which: str = "gold") ->
 def second_pass(out: Path, size: int = 200) -> None:
     items = [json.loads(line) for path in sorted(out.glob("batch_*.jsonl")) for line in path.open()]
     picked = random.Random(SEED + 1).sample(items, size)
-    (out / "second_pass.jsonl").write_text("".join(json.dumps({"uid": i["uid"], "text": i["text"]}, ensure_ascii=False) + "\n" for i in picked))
+    (out / "second_pass.jsonl").write_text(
+        "".join(json.dumps({"uid": i["uid"], "text": i["text"]}, ensure_ascii=False) + "\n" for i in picked)
+    )
     print(f"{size} paragraphs for the second pass in {out / 'second_pass.jsonl'}")
 
 
@@ -163,7 +168,9 @@ def read_labels(paths: list[Path]) -> dict[str, dict[str, str]]:
                 for label in LABELS:
                     stance = (record.get(label) or "").strip().lower()
                     if stance not in STANCES:
-                        raise ValueError(f"{path}: {record.get('uid')}: {label} must be one of {STANCES}, got {stance!r}")
+                        raise ValueError(
+                            f"{path}: {record.get('uid')}: {label} must be one of {STANCES}, got {stance!r}"
+                        )
                     record[label] = stance
                 labels[record["uid"].strip()] = {key: (value or "").strip() for key, value in record.items() if key}
     return labels
@@ -229,8 +236,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     export_parser = commands.add_parser("export")
     export_parser.add_argument("--out", type=Path, required=True)
-    export_parser.add_argument("--set", dest="which", choices=("gold", "reported-news"), default="gold",
-                               help="gold: the first annotation set; reported-news: news paragraphs about narratives from train articles")
+    export_parser.add_argument(
+        "--set",
+        dest="which",
+        choices=("gold", "reported-news"),
+        default="gold",
+        help="gold: the first annotation set; reported-news: news paragraphs about narratives from train articles",
+    )
     export_parser.add_argument("--batch-size", type=int, default=110)
     second_parser = commands.add_parser("second-pass")
     second_parser.add_argument("--out", type=Path, required=True)
@@ -248,7 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         second_pass(args.out)
     elif args.command == "agreement":
         for label, values in agreement(args.first, args.second).items():
-            print(f"{label}: " + ", ".join(f"{k} {v:.3f}" if k != "paragraphs" else f"{k} {int(v)}" for k, v in values.items()))
+            print(
+                f"{label}: "
+                + ", ".join(f"{k} {v:.3f}" if k != "paragraphs" else f"{k} {int(v)}" for k, v in values.items())
+            )
     else:
         merge(args.labels, root, args.output)
     return 0

@@ -1,6 +1,6 @@
 """Build the training table: corpora -> paragraphs with mapped labels -> grouped splits -> Parquet.
 
-    python -m data.build [--corpora DIR] [--out build/] [--sample] [--strict] [--update-card]
+python -m data.build [--corpora DIR] [--out build/] [--sample] [--strict] [--update-card]
 """
 
 from __future__ import annotations
@@ -32,8 +32,26 @@ LOADERS: dict[str, Callable[[Path], Iterator[Row]]] = {
     pan2024.NAME: pan2024.load,
 }
 SPLIT_PRIORITY = {"test": 0, "dev": 1, "train": 2}
-COLUMNS = ["uid", "source", "lang", "doc_id", "group", "index", "start", "end", "origin", "split", "weak", "text", *LABELS, *REPORTED_COLUMNS]
-TABLE_COLUMNS = [*COLUMNS, "gold", *STANCE_COLUMNS]
+COLUMNS = [
+    "uid",
+    "source",
+    "lang",
+    "doc_id",
+    "group",
+    "index",
+    "start",
+    "end",
+    "origin",
+    "split",
+    "weak",
+    "text",
+    *LABELS,
+    *REPORTED_COLUMNS,
+]
+# The corpora's own labels, mapped (``data/mapping.py``), kept beside the read labels that replace them,
+# so that an experiment can still train on the proxies for comparison (``data.labels: mapped``).
+MAPPED_COLUMNS = [f"mapped_{column}" for column in (*LABELS, *REPORTED_COLUMNS)] + ["mapped_weak"]
+TABLE_COLUMNS = [*COLUMNS, "gold", *STANCE_COLUMNS, *MAPPED_COLUMNS]
 
 
 def collect(root: Path) -> tuple[list[Row], dict[str, str]]:
@@ -57,7 +75,11 @@ def to_frame(rows: Iterable[Row], test_groups: frozenset[tuple[str, str]] = froz
             record[label] = labels.get(label)
             record[label + "_reported"] = reported.get(label)
         record["uid"] = f"{row.source}:{row.doc_id}:{row.index}"
-        record["split"] = sample.split_of(row.doc_id) if row.source == sample.NAME else corpus_split(row.source, row.group, test_groups)
+        record["split"] = (
+            sample.split_of(row.doc_id)
+            if row.source == sample.NAME
+            else corpus_split(row.source, row.group, test_groups)
+        )
         records.append(record)
     frame = pd.DataFrame.from_records(records, columns=COLUMNS)
     for column in (*LABELS, *REPORTED_COLUMNS):
@@ -91,7 +113,7 @@ def deduplicate(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
         "duplicate_within_split": int((~cross_split).sum()),
         "duplicate_across_splits": int(cross_split.sum()),
     }
-    return kept[TABLE_COLUMNS].reset_index(drop=True), stats
+    return kept[[c for c in TABLE_COLUMNS if c in kept.columns]].reset_index(drop=True), stats
 
 
 def table_hash(frame: pd.DataFrame) -> str:
@@ -123,11 +145,15 @@ def markdown(table: pd.DataFrame) -> str:
     columns = list(table.columns)
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for _, row in table.iterrows():
-        lines.append("| " + " | ".join(f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns) + " |")
+        lines.append(
+            "| " + " | ".join(f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns) + " |"
+        )
     return "\n".join(lines)
 
 
-def build(root: Path, *, use_sample: bool = False, strict: bool = False, annotations_dir: Path = ANNOTATIONS_DIR) -> tuple[pd.DataFrame, dict]:
+def build(
+    root: Path, *, use_sample: bool = False, strict: bool = False, annotations_dir: Path = ANNOTATIONS_DIR
+) -> tuple[pd.DataFrame, dict]:
     if use_sample:
         rows, missing = sample.load(), {}
     else:
@@ -137,14 +163,20 @@ def build(root: Path, *, use_sample: bool = False, strict: bool = False, annotat
         if missing:
             print(_missing_message(root, missing), file=sys.stderr)
         if not rows:
-            print("No corpus found: building the project's own sample instead (never used to report accuracy).", file=sys.stderr)
+            print(
+                "No corpus found: building the project's own sample instead (never used to report accuracy).",
+                file=sys.stderr,
+            )
             rows = sample.load()
     frame = to_frame(rows, read_test_groups())
     annotations = read_annotations(annotations_dir)
     skipped = ~annotations["source"].isin(frame["source"].unique())
     if skipped.any():
         print(f"{int(skipped.sum())} annotations skipped: their corpus is missing.", file=sys.stderr)
+    for column in (*LABELS, *REPORTED_COLUMNS, "weak"):
+        frame[f"mapped_{column}"] = frame[column]
     frame = apply_annotations(frame, annotations[~skipped])
+    frame = sample.as_read(frame)
     frame, dropped = deduplicate(frame)
     meta = {
         "hash": table_hash(frame),
@@ -177,27 +209,52 @@ def write(frame: pd.DataFrame, meta: dict, out: Path) -> Path:
 def gold_markdown(frame: pd.DataFrame, annotations_dir: Path = ANNOTATIONS_DIR) -> str:
     """Annotated paragraphs per source and stance, those kept in the table per split, and agreement."""
     annotations = read_annotations(annotations_dir)
-    lines = [f"{len(annotations):,} annotated paragraphs.", "", "| source | paragraphs | " + " | ".join(
-        f"{label} {stance}" for label in LABELS for stance in ("voiced", "reported", "none")) + " |", "|---|---|" + "---|" * 6]
+    lines = [
+        f"{len(annotations):,} annotated paragraphs.",
+        "",
+        "| source | paragraphs | "
+        + " | ".join(f"{label} {stance}" for label in LABELS for stance in ("voiced", "reported", "none"))
+        + " |",
+        "|---|---|" + "---|" * 6,
+    ]
     for source, part in [*sorted(annotations.groupby("source")), ("all", annotations)]:
-        cells = [f"{int((part[label] == stance).sum()):,}" for label in LABELS for stance in ("voiced", "reported", "none")]
+        cells = [
+            f"{int((part[label] == stance).sum()):,}" for label in LABELS for stance in ("voiced", "reported", "none")
+        ]
         lines.append(f"| {source} | {len(part):,} | " + " | ".join(cells) + " |")
     gold = frame[frame["gold"]]
-    lines += ["", f"In the table after de-duplication: {len(gold):,} (a paragraph whose text also appears elsewhere is kept once).", "",
-              "| split | paragraphs | articles | " + " | ".join(f"{label} {stance}" for label in LABELS for stance in ("voiced", "reported")) + " |",
-              "|---|---|---|" + "---|" * 4]
+    lines += [
+        "",
+        f"In the table after de-duplication: {len(gold):,} (a paragraph whose text also appears elsewhere is kept once).",
+        "",
+        "| split | paragraphs | articles | "
+        + " | ".join(f"{label} {stance}" for label in LABELS for stance in ("voiced", "reported"))
+        + " |",
+        "|---|---|---|" + "---|" * 4,
+    ]
     for split in SPLITS:
         part = gold[gold["split"] == split]
-        cells = [f"{int((part[f'{label}_stance'] == stance).sum()):,}" for label in LABELS for stance in ("voiced", "reported")]
+        cells = [
+            f"{int((part[f'{label}_stance'] == stance).sum()):,}"
+            for label in LABELS
+            for stance in ("voiced", "reported")
+        ]
         lines.append(f"| {split} | {len(part):,} | {part['group'].nunique():,} | " + " | ".join(cells) + " |")
     first, second = annotations_dir / "agreement" / "first_pass.csv", annotations_dir / "agreement" / "second_pass.csv"
     if first.exists() and second.exists():
         from data.annotate import agreement
 
-        lines += ["", "Agreement of the independent second pass with the first (Cohen's kappa):", "",
-                  "| label | paragraphs | kappa, 3 stances | kappa, voiced vs not | raw agreement |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Agreement of the independent second pass with the first (Cohen's kappa):",
+            "",
+            "| label | paragraphs | kappa, 3 stances | kappa, voiced vs not | raw agreement |",
+            "|---|---|---|---|---|",
+        ]
         for label, values in agreement(first, second).items():
-            lines.append(f"| {label} | {int(values['paragraphs'])} | {values['kappa_stance']:.3f} | {values['kappa_voiced']:.3f} | {values['raw_agreement']:.3f} |")
+            lines.append(
+                f"| {label} | {int(values['paragraphs'])} | {values['kappa_stance']:.3f} | {values['kappa_voiced']:.3f} | {values['raw_agreement']:.3f} |"
+            )
     return "\n".join(lines)
 
 
@@ -211,7 +268,9 @@ def replace_block(text: str, name: str, body: str) -> str:
 
 
 def update_card(card: Path, table_md: str, gold_md: str, meta: dict) -> None:
-    text = replace_block(card.read_text(), "counts", f"Table hash `{meta['hash']}`, {meta['rows']:,} paragraphs.\n\n{table_md}")
+    text = replace_block(
+        card.read_text(), "counts", f"Table hash `{meta['hash']}`, {meta['rows']:,} paragraphs.\n\n{table_md}"
+    )
     card.write_text(replace_block(text, "gold", gold_md))
 
 

@@ -133,7 +133,9 @@ def write_batch(out: Path, name: str, rows: pd.DataFrame, context: dict) -> int:
     previous = None
     for number, row in enumerate(rows.itertuples(), start=1):
         key = f"{name}-{number:04d}"
-        keys.append({"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": text_hash(row.text)})
+        keys.append(
+            {"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": text_hash(row.text)}
+        )
         article = (row.source, row.doc_id)
         lines = []
         if article != previous:
@@ -156,7 +158,9 @@ def write_batch(out: Path, name: str, rows: pd.DataFrame, context: dict) -> int:
         pages.append(page)
     for index, blocks in enumerate(pages, start=1):
         (folder / f"page_{index:02d}.md").write_text("".join(blocks), encoding="utf-8")
-    (folder / "keys.jsonl").write_text("".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8")
+    (folder / "keys.jsonl").write_text(
+        "".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8"
+    )
     return len(keys)
 
 
@@ -196,9 +200,12 @@ def export_calibration(table: pd.DataFrame, out: Path, size: int = 200) -> None:
     test_groups = read_test_groups()
     pool = table[[(s, g) not in test_groups for s, g in zip(table["source"], table["group"])]]
     quotas = {
-        ("euvsdisinfo", "en", "claim"): 20, ("euvsdisinfo", "en", "disproof"): 20,
-        ("pan2024", "en", None): 15, ("pan2024", "es", None): 15,
-        ("semeval2023", "en", None): 18, ("semeval2025", "en", None): 18,
+        ("euvsdisinfo", "en", "claim"): 20,
+        ("euvsdisinfo", "en", "disproof"): 20,
+        ("pan2024", "en", None): 15,
+        ("pan2024", "es", None): 15,
+        ("semeval2023", "en", None): 18,
+        ("semeval2025", "en", None): 18,
         **{("semeval2023", lang, None): 6 for lang in ("de", "fr", "it", "pl", "ru")},
         **{("semeval2025", lang, None): 7 for lang in ("bg", "pt", "ru", "hi")},
     }
@@ -208,7 +215,11 @@ def export_calibration(table: pd.DataFrame, out: Path, size: int = 200) -> None:
         if origin:
             part = part[part["origin"] == origin]
         picked += rng.sample(list(part.index), quota)
-    cued = [i for i in pool.index[pool["text"].map(cue)] if i not in picked and pool.at[i, "source"] in ("semeval2023", "semeval2025")]
+    cued = [
+        i
+        for i in pool.index[pool["text"].map(cue)]
+        if i not in picked and pool.at[i, "source"] in ("semeval2023", "semeval2025")
+    ]
     picked += rng.sample(cued, size - len(picked))
     rows = pool.loc[picked].sample(frac=1.0, random_state=SEED)
     context = _context(table)
@@ -216,7 +227,9 @@ def export_calibration(table: pd.DataFrame, out: Path, size: int = 200) -> None:
     lines, keys = [], []
     for number, row in enumerate(rows.itertuples(), start=1):
         key = f"cal-{number:04d}"
-        keys.append({"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": text_hash(row.text)})
+        keys.append(
+            {"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": text_hash(row.text)}
+        )
         before = context.get((row.source, row.doc_id, int(row.index) - 1))
         after = context.get((row.source, row.doc_id, int(row.index) + 1))
         lines.append(f"\n=== {row.source} / {row.lang} / {row.doc_id} ===")
@@ -226,7 +239,9 @@ def export_calibration(table: pd.DataFrame, out: Path, size: int = 200) -> None:
         if after:
             lines.append(f"(context after, not to label) {_clip(after)}")
     _write_pages(out / "cal", lines)
-    (out / "cal" / "keys.jsonl").write_text("".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8")
+    (out / "cal" / "keys.jsonl").write_text(
+        "".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8"
+    )
     print(f"{len(keys)} calibration paragraphs in {out / 'cal'}")
 
 
@@ -300,8 +315,12 @@ def ingest(folders: list[Path], output: Path = READ_FILE, labels_name: str = "la
             source, rest = uid.split(":", 1)
             doc_id, index = rest.rsplit(":", 1)
             existing[uid] = {
-                "source": source, "doc_id": doc_id, "index": index, "text_hash": keys[key]["text_hash"],
-                **{name: label[name] for name in LABELS}, "note": label["note"],
+                "source": source,
+                "doc_id": doc_id,
+                "index": index,
+                "text_hash": keys[key]["text_hash"],
+                **{name: label[name] for name in LABELS},
+                "note": label["note"],
             }
             added += 1
     rows = sorted(existing.values(), key=lambda r: (r["source"], r["doc_id"], int(r["index"])))
@@ -310,7 +329,9 @@ def ingest(folders: list[Path], output: Path = READ_FILE, labels_name: str = "la
         writer = csv.DictWriter(handle, fieldnames=GOLD_FIELDS, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    print(f"{added:,} labels from {len(folders)} batches ({kept:,} read before, kept as they were); {len(rows):,} paragraphs in {output}")
+    print(
+        f"{added:,} labels from {len(folders)} batches ({kept:,} read before, kept as they were); {len(rows):,} paragraphs in {output}"
+    )
     return added
 
 
@@ -325,8 +346,16 @@ def record(folder: Path, labels_name: str, output: Path) -> int:
     for key, label in labels.items():
         source, rest = keys[key]["uid"].split(":", 1)
         doc_id, index = rest.rsplit(":", 1)
-        rows.append({"source": source, "doc_id": doc_id, "index": index, "text_hash": keys[key]["text_hash"],
-                     **{name: label[name] for name in LABELS}, "note": label["note"]})
+        rows.append(
+            {
+                "source": source,
+                "doc_id": doc_id,
+                "index": index,
+                "text_hash": keys[key]["text_hash"],
+                **{name: label[name] for name in LABELS},
+                "note": label["note"],
+            }
+        )
     rows.sort(key=lambda r: (r["source"], r["doc_id"], int(r["index"])))
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8", newline="") as handle:
@@ -371,7 +400,9 @@ def export_second(table: pd.DataFrame, out: Path, size: int = 1000) -> None:
     folder = out / "sec"
     folder.mkdir(parents=True, exist_ok=True)
     _write_pages(folder, lines)
-    (folder / "keys.jsonl").write_text("".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8")
+    (folder / "keys.jsonl").write_text(
+        "".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8"
+    )
     print(f"{len(keys)} paragraphs for the second reading in {folder}")
 
 

@@ -1,7 +1,9 @@
 """A small sample of paragraphs written for this project, so the pipeline runs without the corpora.
 
 These sentences are invented; they are never used to report accuracy. Each tuple: text, conspiracy
-framing, anti-foreign rhetoric (1 where the sentence voices it).
+framing, anti-foreign rhetoric (1 where the sentence voices it). The sentences were written with their
+labels, so the build treats them as read: a sentence that reports on a framing from a distance has
+that stance in ``REPORTED``.
 """
 
 from __future__ import annotations
@@ -63,6 +65,21 @@ PARAGRAPHS: tuple[tuple[str, float, float], ...] = (
 )
 
 
+# Sentences that report on a framing (by their text): (conspiracy framing, anti-foreign rhetoric) reported.
+REPORTED: dict[str, tuple[bool, bool]] = {
+    "Fact-checkers found no evidence for the claim that the protests were organised from abroad.": (True, True),
+    "State television accused foreign NGOs of plotting a colour revolution, a narrative analysts have tracked for years.": (
+        True,
+        True,
+    ),
+    "The report describes how pro-government outlets spread the idea that a secret elite runs the world.": (
+        True,
+        False,
+    ),
+    "Journalists documented how a disinformation campaign blamed foreign spies for the blackout.": (False, True),
+}
+
+
 def split_of(doc_id: str) -> str:
     """Fixed splits for the sample, so that dev and test each hold positives of both labels."""
     number = int(doc_id.removeprefix("sample-"))
@@ -83,6 +100,23 @@ def load() -> list[Row]:
                 text=text,
                 origin="sample",
                 labels=dict(zip(LABELS, (float(conspiracy), float(anti_foreign)))),
+                reported=dict(zip(LABELS, map(float, REPORTED.get(text, (False, False))))),
             )
         )
     return rows
+
+
+def as_read(frame):
+    """The sample's rows of the table marked read, with the stances they were written with."""
+    rows = frame["source"] == NAME
+    if not rows.any():
+        return frame
+    frame = frame.copy()
+    frame.loc[rows, "gold"] = True
+    frame.loc[rows, "weak"] = False
+    for label in LABELS:
+        voiced, reported = frame.loc[rows, label] == 1, frame.loc[rows, label + "_reported"] == 1
+        frame.loc[rows, f"{label}_stance"] = [
+            "voiced" if v else "reported" if r else "none" for v, r in zip(voiced, reported)
+        ]
+    return frame

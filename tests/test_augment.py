@@ -12,7 +12,9 @@ def _train():
         ("semeval2023:1:1", "ru", True, "Запад готовит войну против России", "none", "voiced"),
         ("semeval2023:1:2", "en", False, "Unread paragraph about NATO plots", None, None),
     ]
-    frame = pd.DataFrame(rows, columns=["uid", "lang", "gold", "text", "conspiracy_framing_stance", "anti_foreign_rhetoric_stance"])
+    frame = pd.DataFrame(
+        rows, columns=["uid", "lang", "gold", "text", "conspiracy_framing_stance", "anti_foreign_rhetoric_stance"]
+    )
     frame["conspiracy_framing"] = (frame["conspiracy_framing_stance"] == "voiced").astype(float)
     frame["anti_foreign_rhetoric"] = (frame["anti_foreign_rhetoric_stance"] == "voiced").astype(float)
     frame["conspiracy_framing_reported"] = 0.0
@@ -28,10 +30,17 @@ def test_pairs_come_from_read_voiced_english_claims_only_and_flip_voiced_to_repo
     reported = pairs[pairs["uid"].str.contains(":cf-r")]
     voiced = pairs[pairs["uid"].str.endswith(":cf-v")]
     c1 = reported[reported["uid"].str.startswith("euvsdisinfo:c1:0")]
-    assert (c1["anti_foreign_rhetoric_stance"] == "reported").all() and (c1["conspiracy_framing_stance"] == "none").all()
+    assert (c1["anti_foreign_rhetoric_stance"] == "reported").all() and (
+        c1["conspiracy_framing_stance"] == "none"
+    ).all()
     assert (c1["anti_foreign_rhetoric_reported"] == 1.0).all() and (c1["anti_foreign_rhetoric"] == 0.0).all()
-    assert (voiced.set_index("uid").loc["euvsdisinfo:c2:0:cf-v", ["conspiracy_framing", "anti_foreign_rhetoric"]] == 1.0).all()
-    assert all("preparing a war against Russia" in text or "Soros funds" in text or "soros funds" in text.lower() for text in pairs["text"])
+    assert (
+        voiced.set_index("uid").loc["euvsdisinfo:c2:0:cf-v", ["conspiracy_framing", "anti_foreign_rhetoric"]] == 1.0
+    ).all()
+    assert all(
+        "preparing a war against Russia" in text or "Soros funds" in text or "soros funds" in text.lower()
+        for text in pairs["text"]
+    )
 
 
 def test_no_pairs_without_voiced_claims():

@@ -47,7 +47,11 @@ def test_readers_lines_are_checked(table, tmp_path):
     path = tmp_path / "labels.txt"
     path.write_text("b000-0001|n|n|\nb000-0003\tr\tn\tstate TV claim, attributed\n")
     labels = reading.read_reader_file(path, keys)
-    assert labels["b000-0003"] == {"conspiracy_framing": "reported", "anti_foreign_rhetoric": "none", "note": "state TV claim, attributed"}
+    assert labels["b000-0003"] == {
+        "conspiracy_framing": "reported",
+        "anti_foreign_rhetoric": "none",
+        "note": "state TV claim, attributed",
+    }
     path.write_text("b000-0001|x|n|\n")
     with pytest.raises(ValueError, match="v, r or n"):
         reading.read_reader_file(path, keys)
@@ -57,7 +61,9 @@ def test_readers_lines_are_checked(table, tmp_path):
 
 
 def test_ingest_refuses_a_half_read_batch_and_keeps_the_first_reading(table, tmp_path, monkeypatch):
-    monkeypatch.setattr(reading, "read_annotations", lambda: pd.DataFrame(columns=["source", "doc_id", "index", "file"]))
+    monkeypatch.setattr(
+        reading, "read_annotations", lambda: pd.DataFrame(columns=["source", "doc_id", "index", "file"])
+    )
     reading.write_batch(tmp_path, "b000", table, reading._context(table))
     (tmp_path / "b000" / "labels.txt").write_text("b000-0001|n|n|\n")
     output = tmp_path / "read.csv"

@@ -23,18 +23,18 @@ REPORTING_FRAMES = (
     "Pro-Kremlin outlets have pushed the narrative that {claim}.",
     "According to a report on state television, {claim}; fact-checkers found no basis for it.",
     "Analysts describe the claim that {claim} as a recurring disinformation narrative.",
-    "\"{Claim}\", the outlet wrote, repeating a claim that has been debunked many times.",
+    '"{Claim}", the outlet wrote, repeating a claim that has been debunked many times.',
     "The government-controlled channel alleged that {claim}. It gave no evidence.",
     "Researchers who track propaganda say the story that {claim} spread across state-backed sites this week.",
     "Officials dismissed the allegation that {claim} as a conspiracy theory.",
-    "A headline on the state broadcaster's website, \"{Claim}\", revived a familiar narrative.",
+    'A headline on the state broadcaster\'s website, "{Claim}", revived a familiar narrative.',
     "Critics say the accusation that {claim} is being used to rally support at home; no proof was given.",
 )
 # Frames that voice: the claim asserted, or quoted without distance (rule 10).
 VOICING_FRAMES = (
     "{Claim}.",
     "It is now plain for everyone to see: {claim}.",
-    "The minister said: \"{Claim}.\"",
+    'The minister said: "{Claim}."',
     "Make no mistake, {claim}.",
     "As our sources confirm, {claim}.",
 )
@@ -70,7 +70,14 @@ def counterfactual_pairs(train: pd.DataFrame, per_claim: int = 2, seed: int = 0)
         fills = {"claim": _lower_first(claim), "Claim": claim[0].upper() + claim[1:]}
         stances = {label: getattr(row, f"{label}_stance") for label in LABELS}
         for number, frame in enumerate(rng.sample(REPORTING_FRAMES, per_claim)):
-            rows.append(_row(row, frame.format(**fills), {k: "reported" if v == "voiced" else "none" for k, v in stances.items()}, f"r{number}"))
+            rows.append(
+                _row(
+                    row,
+                    frame.format(**fills),
+                    {k: "reported" if v == "voiced" else "none" for k, v in stances.items()},
+                    f"r{number}",
+                )
+            )
         rows.append(_row(row, rng.choice(VOICING_FRAMES).format(**fills), stances, "v"))
     return pd.DataFrame(rows, columns=train.columns) if rows else train.iloc[:0]
 

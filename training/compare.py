@@ -4,8 +4,11 @@
 
 Rows: registered version and model kind, training time (``train_seconds``), scoring speed
 (``test/paragraphs_per_second``, measured inside the run while scoring the test split), macro-F1 and
-the per-label ``--metric`` overall (``test/...``), on the gold test split (``gold/...``) and per source
-(``test/<source>/...``). Reads the store only; it trains and promotes nothing.
+the per-label ``--metric`` overall (``test/...``), on the read paragraphs of the test split
+(``gold/...``) and per source (``test/<source>/...``); the judgement figures of the read test split
+(voiced and reported stance F1, reported paragraphs called voiced, topic-matched hard negatives called
+voiced) with their bootstrap 95% intervals. Two runs whose intervals overlap may not differ: the
+paired comparison of ``make promote`` says whether they do. Reads the store only.
 """
 
 from __future__ import annotations
@@ -57,6 +60,22 @@ def versions_by_run(client: MlflowClient) -> dict[str, list[str]]:
     return out
 
 
+JUDGEMENT_ROWS = (
+    "voiced_macro_f1",
+    "reported_macro_f1",
+    *(f"{label}/{figure}" for label in LABELS for figure in ("voiced_f1", "reported_f1", "reported_as_voiced")),
+    "hard_negative_fpr",
+)
+
+
+def interval(run, key: str) -> str:
+    """``value [low, high]`` of a logged figure and its interval, blank when the run lacks it."""
+    value, low, high = (run.data.metrics.get(k) for k in (key, f"{key}_low", f"{key}_high"))
+    if value is None:
+        return ""
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]" if low is not None and high is not None else f"{value:.3f}"
+
+
 def table(runs, versions: dict[str, list[str]], metric: str) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the comparison (rows are figures, columns are runs)."""
     header = ["", *(f"{r.info.run_name} ({r.info.run_id[:8]})" for r in runs)]
@@ -78,6 +97,9 @@ def table(runs, versions: dict[str, list[str]], metric: str) -> tuple[list[str],
         rows.append([f"{scope}/macro_f1", *(number(r, f"{scope}/macro_f1") for r in runs)])
         for label in LABELS:
             rows.append([f"{scope}/{label}/{metric}", *(number(r, f"{scope}/{label}/{metric}") for r in runs)])
+    # The judgement figures on the read test split, with article-grouped bootstrap 95% intervals.
+    for name in JUDGEMENT_ROWS:
+        rows.append([f"gold/judgement/{name}", *(interval(r, f"gold/judgement/{name}") for r in runs)])
     # Voiced or reported, on the gold test split (blank for a model without *_reported outputs).
     rows.append(["gold/reported_macro_f1", *(number(r, "gold/reported_macro_f1") for r in runs)])
     for label in LABELS:

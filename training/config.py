@@ -20,6 +20,9 @@ from classifier.store import REPO_ROOT
 EXPERIMENTS_DIR = REPO_ROOT / "experiments"
 
 
+LABEL_SOURCES = ("read", "mapped")
+
+
 class ConfigError(ValueError):
     pass
 
@@ -33,6 +36,8 @@ class DataConfig:
     weak_weight: float = 0.5  # sample weight of weakly labelled rows (article-level or untagged labels)
     gold_weight: float = 1.0  # sample weight of gold (annotated) training rows
     reported: bool = False  # also train the *_reported outputs
+    labels: str = "read"  # "read": the paragraphs read against the guidelines; "mapped": the corpora's proxies
+    counterfactual: int = 0  # reporting frames added per read-voiced training claim (training.augment); 0: none
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,11 @@ def parse_config(raw: dict, where: str = "config") -> ExperimentConfig:
         raise ConfigError(f"{where}: min_precision must be in [0, 1)")
     if config.data.weak_weight < 0 or config.data.gold_weight < 0:
         raise ConfigError(f"{where}: data.weak_weight and data.gold_weight must be >= 0")
+    _check_choice(config.data.labels, LABEL_SOURCES, f"{where}: data.labels")
+    if config.data.counterfactual < 0:
+        raise ConfigError(f"{where}: data.counterfactual must be >= 0")
+    if config.data.counterfactual and config.data.labels != "read":
+        raise ConfigError(f"{where}: data.counterfactual needs data.labels: read (pairs are built from read claims)")
     try:
         defaults = model_defaults(config.model.kind)
     except ValueError as error:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from classifier.labels import LABELS, REPORTED_COLUMNS
 from classifier.store import REPO_ROOT
+from training.augment import counterfactual_pairs
 from training.config import DataConfig
 
 
@@ -47,7 +48,26 @@ def load_splits(config: DataConfig) -> Splits:
     if frame.empty:
         raise ValueError(f"no rows left in {path} after the experiment's source and language filters")
     parts = {name: frame[frame["split"] == name].reset_index(drop=True) for name in ("train", "dev", "test")}
+    for name in ("train", "dev"):
+        parts[name] = training_rows(parts[name], config)
+    if config.counterfactual:
+        pairs = counterfactual_pairs(parts["train"], per_claim=config.counterfactual)
+        parts["train"] = pd.concat([parts["train"], pairs], ignore_index=True)
     return Splits(**parts, path=path, table_hash=table_hash, columns=output_columns(config))
+
+
+def training_rows(frame: pd.DataFrame, config: DataConfig) -> pd.DataFrame:
+    """The rows and targets a model learns and is tuned from. ``read``: the paragraphs read against the
+    guidelines, with their read labels. ``mapped``: every paragraph, with the labels mapped from the
+    corpora (none of the reading). The test split is always judged on its read labels."""
+    if config.labels == "read":
+        return frame[frame["gold"]].reset_index(drop=True)
+    mapped = frame.copy()
+    for column in (*LABELS, *REPORTED_COLUMNS, "weak"):
+        if f"mapped_{column}" in mapped.columns:
+            mapped[column] = mapped[f"mapped_{column}"]
+    mapped["gold"] = False
+    return mapped
 
 
 def targets(frame: pd.DataFrame, columns) -> np.ndarray:

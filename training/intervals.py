@@ -34,7 +34,11 @@ def draws(groups, replicates: int = REPLICATES, seed: int = 0) -> np.ndarray:
     codes, _ = _codes(groups)
     n_groups = int(codes.max()) + 1 if len(codes) else 0
     rng = np.random.default_rng(seed)
-    counts = rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=replicates) if n_groups else np.zeros((replicates, 0))
+    counts = (
+        rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=replicates)
+        if n_groups
+        else np.zeros((replicates, 0))
+    )
     return counts[:, codes].astype(np.float64)
 
 
@@ -52,7 +56,9 @@ def f1_counts(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 
 def _f1(tp, fp, fn):
     denominator = 2 * tp + fp + fn
-    return np.divide(2 * tp, denominator, out=np.zeros_like(np.asarray(denominator, dtype=float)), where=denominator > 0)
+    return np.divide(
+        2 * tp, denominator, out=np.zeros_like(np.asarray(denominator, dtype=float)), where=denominator > 0
+    )
 
 
 def _interval(point: float, replicates: np.ndarray) -> Interval:
@@ -61,11 +67,25 @@ def _interval(point: float, replicates: np.ndarray) -> Interval:
     return Interval(float(point), float(low), float(high))
 
 
-def f1_interval(truth, predicted, weights: np.ndarray) -> Interval:
+def f1_replicates(truth, predicted, weights: np.ndarray) -> tuple[float, np.ndarray]:
+    """F1 on the rows, and its value in each bootstrap replicate."""
     counts = f1_counts(truth, predicted)
-    point = float(_f1(*counts.sum(axis=0)))
     summed = weights @ counts
-    return _interval(point, _f1(summed[:, 0], summed[:, 1], summed[:, 2]))
+    return float(_f1(*counts.sum(axis=0))), _f1(summed[:, 0], summed[:, 1], summed[:, 2])
+
+
+def f1_interval(truth, predicted, weights: np.ndarray) -> Interval:
+    return _interval(*f1_replicates(truth, predicted, weights))
+
+
+def mean_interval(parts: list[tuple[float, np.ndarray]]) -> Interval:
+    """The mean of several figures (e.g. a macro-F1) with its interval, from their replicates."""
+    return _interval(float(np.mean([p for p, _ in parts])), np.mean([r for _, r in parts], axis=0))
+
+
+def difference_interval(first: tuple[float, np.ndarray], second: tuple[float, np.ndarray]) -> Interval:
+    """``first`` minus ``second``, both computed over the same draws (paired)."""
+    return _interval(first[0] - second[0], first[1] - second[1])
 
 
 def rate_interval(flags, weights: np.ndarray, mask=None) -> Interval:

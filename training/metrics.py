@@ -209,3 +209,86 @@ def stance_metrics(
         matrix = confusion_matrix(truth, guess, labels=list(STANCES))
         confusions[label] = {"rows_gold_columns_predicted": list(STANCES), "matrix": matrix.tolist()}
     return metrics, confusions
+
+
+def predicted_stances(probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float]) -> dict[str, np.ndarray]:
+    """Per label, each paragraph's stance (``classifier.stance``) from ``probs`` at ``thresholds``."""
+    from classifier.labels import LABELS
+    from classifier.stance import paragraph_stances
+
+    predicted = [paragraph_stances(dict(zip(columns, row)), thresholds) for row in probs.tolist()]
+    return {label: np.array([p[label] for p in predicted], dtype=object) for label in LABELS}
+
+
+def hard_negatives(frame: pd.DataFrame) -> np.ndarray:
+    """Topic-matched hard negatives: read paragraphs that voice and report neither framing but are about
+    the subjects the framings feed on (migration, NATO, the EU, sanctions, foreign interference,
+    elections, vaccines, ...; ``data.reading.TOPIC``, a rule that names the stratum, not a label)."""
+    from classifier.labels import LABELS
+    from data.reading import TOPIC
+
+    none = np.ones(len(frame), dtype=bool)
+    for label in LABELS:
+        none &= frame[f"{label}_stance"].to_numpy() == "none"
+    return none & frame["text"].map(lambda text: bool(TOPIC.search(text))).to_numpy(dtype=bool)
+
+
+def judgement(
+    frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], seed: int = 0
+):
+    """The figures the product is judged by, on read paragraphs, each with an article-grouped bootstrap
+    95% interval (``training.intervals``): per label the F1 of the ``voiced`` and ``reported`` stances,
+    the share of read-``reported`` paragraphs called ``voiced``, and the share of topic-matched hard
+    negatives called ``voiced``; their means over the labels. Returns ``(intervals, replicates)``: the
+    replicates of the two macro-F1s, for paired comparisons of models on the same rows and draws."""
+    from classifier.labels import LABELS
+    from training.intervals import draws, f1_replicates, mean_interval, rate_interval
+
+    weights = draws(frame["source"].astype(str) + ":" + frame["group"].astype(str), seed=seed)
+    stances = predicted_stances(probs, columns, thresholds)
+    negatives = hard_negatives(frame)
+    out, voiced_parts, reported_parts = {}, [], []
+    any_voiced = np.zeros(len(frame), dtype=bool)
+    for label in LABELS:
+        truth, guess = frame[f"{label}_stance"].to_numpy(), stances[label]
+        voiced = f1_replicates(truth == "voiced", guess == "voiced", weights)
+        voiced_parts.append(voiced)
+        out[f"{label}/voiced_f1"] = mean_interval([voiced])
+        if f"{label}_reported" in columns:
+            reported = f1_replicates(truth == "reported", guess == "reported", weights)
+            reported_parts.append(reported)
+            out[f"{label}/reported_f1"] = mean_interval([reported])
+        if (truth == "reported").any():
+            out[f"{label}/reported_as_voiced"] = rate_interval(guess == "voiced", weights, truth == "reported")
+        if negatives.any():
+            out[f"{label}/hard_negative_fpr"] = rate_interval(guess == "voiced", weights, negatives)
+        any_voiced |= guess == "voiced"
+    out["voiced_macro_f1"] = mean_interval(voiced_parts)
+    if reported_parts:
+        out["reported_macro_f1"] = mean_interval(reported_parts)
+    if negatives.any():
+        out["hard_negative_fpr"] = rate_interval(any_voiced, weights, negatives)
+    out["hard_negatives"] = int(negatives.sum())
+    replicates = {
+        "voiced_macro_f1": _mean_replicates(voiced_parts),
+        "reported_macro_f1": _mean_replicates(reported_parts),
+    }
+    return out, replicates
+
+
+def _mean_replicates(parts):
+    if not parts:
+        return None
+    return float(np.mean([p for p, _ in parts])), np.mean([r for _, r in parts], axis=0)
+
+
+def judgement_metrics(intervals: dict, prefix: str) -> dict[str, float]:
+    """Flat MLflow metrics of ``judgement``: ``{prefix}/judgement/<figure>`` and ``..._low``/``_high``."""
+    out = {}
+    for name, value in intervals.items():
+        key = f"{prefix}/judgement/{name}"
+        if isinstance(value, int):
+            out[key] = float(value)
+            continue
+        out[key], out[f"{key}_low"], out[f"{key}_high"] = value.value, value.low, value.high
+    return out

@@ -1,15 +1,15 @@
-"""Move the ``champion`` alias to the ``candidate`` version when it beats the champion.
+"""Move the ``champion`` alias to the ``candidate`` version when it beats the champion beyond noise.
 
     python -m training.promote [--version N] [--force]
 
-Rule: both versions are scored afresh on the current training table. With a gold test split (annotated
-paragraphs), the candidate wins when its macro-F1 over the two labels is higher than the champion's on
-the gold test split and no more than ``MAPPED_TOLERANCE`` lower on the mapped test split; on a tie in
-that gold figure (the same voiced outputs, e.g. a model that adds or improves only its ``*_reported``
-outputs), it wins when it calls fewer gold-``reported`` paragraphs ``voiced`` (mean over the labels of
-``reported_as_voiced``, stances by ``classifier.stance``), same mapped-test tolerance. Without gold,
-it wins when its macro-F1 on the mapped test split is higher. With no champion, the candidate becomes
-champion. The decision and the reasons are printed either way, and stored as tags on the candidate.
+Rule: both versions are scored afresh on the read paragraphs of the frozen test split (``gold``).
+The candidate wins when its voiced macro-F1 (the F1 of the ``voiced`` stance, mean over the two labels)
+is higher than the champion's and the paired, article-grouped bootstrap 95% interval of the difference
+lies above 0. When that interval holds 0 (the two are the same within noise), it wins only if its
+reported macro-F1 is higher beyond noise in the same way and its voiced macro-F1 is not lower beyond
+noise. Otherwise the champion stays. Without read test paragraphs, the candidate wins when its
+macro-F1 on the test split is higher. With no champion, the candidate becomes champion. The decision,
+the figures and their intervals are printed either way, and stored as a tag on the candidate.
 """
 
 from __future__ import annotations
@@ -25,14 +25,8 @@ from classifier.labels import LABELS
 from training import tracking
 from training.config import DataConfig
 from training.dataset import load_splits
-from training.metrics import evaluate, stance_metrics
-
-MAPPED_TOLERANCE = 0.01
-TIE = 1e-9
-
-
-def _rate(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
+from training.intervals import difference_interval
+from training.metrics import evaluate, judgement
 
 
 def macro_f1(scorer: Scorer, frame, probs: np.ndarray) -> float | None:
@@ -45,18 +39,9 @@ def macro_f1(scorer: Scorer, frame, probs: np.ndarray) -> float | None:
     return metrics.get("x/macro_f1")
 
 
-def reported_as_voiced(scorer: Scorer, frame, probs: np.ndarray) -> float | None:
-    """Mean over the labels of the share of gold-``reported`` paragraphs whose stance comes out ``voiced``."""
-    if frame.empty:
-        return None
-    metrics, _ = stance_metrics(frame, probs, scorer.columns, scorer.thresholds, "x")
-    rates = [metrics[f"x/{label}/reported_as_voiced"] for label in LABELS if f"x/{label}/reported_as_voiced" in metrics]
-    return float(sum(rates) / len(rates)) if rates else None
-
-
-def scores(uri: str, data: DataConfig) -> dict[str, float | None]:
-    """The promotion figures of one version: the test split is scored once; the gold test split is
-    its gold rows."""
+def scores(uri: str, data: DataConfig) -> dict:
+    """The promotion figures of one version: the test split is scored once; the judgement figures come
+    from its read rows, with the bootstrap replicates used for paired differences."""
     test = load_splits(data).test
     scorer = Scorer.from_mlflow(uri)
     probs = (
@@ -65,33 +50,42 @@ def scores(uri: str, data: DataConfig) -> dict[str, float | None]:
         else np.empty((0, len(scorer.columns)))
     )
     gold = test["gold"].to_numpy(dtype=bool)
-    return {
-        "test": macro_f1(scorer, test, probs),
-        "gold": macro_f1(scorer, test[gold], probs[gold]),
-        "reported_as_voiced": reported_as_voiced(scorer, test[gold], probs[gold]),
-    }
+    out = {"test": macro_f1(scorer, test, probs), "intervals": None, "replicates": None}
+    if gold.any():
+        out["intervals"], out["replicates"] = judgement(test[gold], probs[gold], scorer.columns, scorer.thresholds)
+    return out
 
 
-def decide(candidate: dict[str, float | None], champion: dict[str, float | None] | None) -> tuple[bool, str]:
+def decide(candidate: dict, champion: dict | None) -> tuple[bool, str]:
     if champion is None:
         return True, "there is no champion yet"
-    if candidate["gold"] is not None and champion["gold"] is not None:
-        gold_better = candidate["gold"] > champion["gold"] + TIE
-        mapped_ok = (candidate["test"] or 0.0) >= (champion["test"] or 0.0) - MAPPED_TOLERANCE
-        reason = (
-            f"gold test macro-F1 {candidate['gold']:.4f} vs champion {champion['gold']:.4f}; "
-            f"mapped test macro-F1 {candidate['test']:.4f} vs {champion['test']:.4f} (tolerance {MAPPED_TOLERANCE})"
+    if candidate.get("replicates") and champion.get("replicates"):
+        voiced = difference_interval(
+            candidate["replicates"]["voiced_macro_f1"], champion["replicates"]["voiced_macro_f1"]
         )
-        stance_better = False
-        if abs(candidate["gold"] - champion["gold"]) <= TIE:
-            ours, theirs = candidate.get("reported_as_voiced"), champion.get("reported_as_voiced")
-            stance_better = ours is not None and (theirs is None or ours < theirs)
-            reason += f"; tie on gold: reported paragraphs called voiced {_rate(ours)} vs champion {_rate(theirs)}"
-        return (gold_better or stance_better) and mapped_ok, reason
+        reason = (
+            f"read test voiced macro-F1 {candidate['intervals']['voiced_macro_f1']} vs champion "
+            f"{champion['intervals']['voiced_macro_f1']}; difference {voiced}"
+        )
+        if voiced.low > 0:
+            return True, reason + " (better beyond noise)"
+        if voiced.high < 0:
+            return False, reason + " (worse beyond noise)"
+        ours, theirs = candidate["replicates"]["reported_macro_f1"], champion["replicates"]["reported_macro_f1"]
+        reason += " (within noise)"
+        if ours is None:
+            return False, reason + "; the candidate has no reported outputs"
+        if theirs is None:
+            return True, reason + "; the champion has no reported outputs, the candidate has"
+        reported = difference_interval(ours, theirs)
+        reason += f"; reported macro-F1 difference {reported}"
+        return reported.low > 0, reason + (
+            " (better beyond noise)" if reported.low > 0 else " (not better beyond noise)"
+        )
     better = (candidate["test"] or 0.0) > (champion["test"] or 0.0)
     return (
         better,
-        f"mapped test macro-F1 {candidate['test']:.4f} vs champion {champion['test']:.4f} (no gold test split)",
+        f"test macro-F1 {candidate['test']:.4f} vs champion {champion['test']:.4f} (no read test paragraphs)",
     )
 
 

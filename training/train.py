@@ -24,7 +24,15 @@ from training import tracking
 from training.config import ExperimentConfig, flat_params, load_config
 from training.dataset import Splits, load_splits, targets, weights
 from training.members import load_members
-from training.metrics import choose_threshold, evaluate, figures, stance_metrics, worst_errors
+from training.metrics import (
+    choose_threshold,
+    evaluate,
+    figures,
+    judgement,
+    judgement_metrics,
+    stance_metrics,
+    worst_errors,
+)
 from training.modelcard import model_card
 
 # Written for this project (not corpus text): the input example stored with every model.
@@ -93,6 +101,8 @@ def log_evaluation(frame: pd.DataFrame, probs: np.ndarray, columns, thresholds, 
         stance, confusions = stance_metrics(frame, probs, columns, thresholds, prefix)
         metrics |= stance
         mlflow.log_dict(confusions, f"stance/{prefix}_confusion.json")
+        intervals, _ = judgement(frame, probs, columns, thresholds)
+        metrics |= judgement_metrics(intervals, prefix)
     mlflow.log_metrics(metrics)
     import matplotlib.pyplot as plt
 
@@ -101,6 +111,22 @@ def log_evaluation(frame: pd.DataFrame, probs: np.ndarray, columns, thresholds, 
         plt.close(figure)
     mlflow.log_table(worst_errors(frame, probs, columns, thresholds), f"errors/{prefix}_worst.json")
     return metrics
+
+
+def print_judgement(metrics: dict[str, float], prefix: str) -> None:
+    """The judgement figures of the read test split, with their 95% intervals."""
+    names = sorted({key.removesuffix("_low").removesuffix("_high") for key in metrics if "/judgement/" in key})
+    if not names:
+        return
+    print(
+        f"Read test split ({int(metrics.get(f'{prefix}/judgement/hard_negatives', 0)):,} hard negatives), 95% intervals:"
+    )
+    for key in names:
+        if key.endswith("hard_negatives"):
+            continue
+        low, high = metrics.get(f"{key}_low"), metrics.get(f"{key}_high")
+        span = f" [{low:.3f}, {high:.3f}]" if low is not None else ""
+        print(f"  {key.split('/judgement/')[1]:44s} {metrics[key]:.3f}{span}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"  {prefix} F1 {metrics[f'{prefix}/{column}/f1']:.3f} MCC {metrics[f'{prefix}/{column}/mcc']:.3f}"
                 )
         print(line)
+    print_judgement(metrics, "gold")
     if version:
         print(f"Registered {tracking.REGISTERED_MODEL} version {version} with alias '{tracking.CANDIDATE}'")
     return 0
