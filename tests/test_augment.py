@@ -26,21 +26,15 @@ def _train():
 def test_pairs_come_from_read_voiced_english_claims_only_and_flip_voiced_to_reported():
     pairs = counterfactual_pairs(_train(), per_claim=2, seed=1)
     assert set(pairs["uid"].str.rsplit(":", n=1).str[0]) == {"euvsdisinfo:c1:0", "euvsdisinfo:c2:0"}
-    assert len(pairs) == 6 and (pairs["origin"] == "counterfactual").all()
-    reported = pairs[pairs["uid"].str.contains(":cf-r")]
-    voiced = pairs[pairs["uid"].str.endswith(":cf-v")]
-    c1 = reported[reported["uid"].str.startswith("euvsdisinfo:c1:0")]
+    assert len(pairs) == 4 and (pairs["origin"] == "counterfactual").all()
+    c1 = pairs[pairs["uid"].str.startswith("euvsdisinfo:c1:0")]
     assert (c1["anti_foreign_rhetoric_stance"] == "reported").all() and (
         c1["conspiracy_framing_stance"] == "none"
     ).all()
     assert (c1["anti_foreign_rhetoric_reported"] == 1.0).all() and (c1["anti_foreign_rhetoric"] == 0.0).all()
-    assert (
-        voiced.set_index("uid").loc["euvsdisinfo:c2:0:cf-v", ["conspiracy_framing", "anti_foreign_rhetoric"]] == 1.0
-    ).all()
-    assert all(
-        "preparing a war against Russia" in text or "Soros funds" in text or "soros funds" in text.lower()
-        for text in pairs["text"]
-    )
+    c2 = pairs[pairs["uid"].str.startswith("euvsdisinfo:c2:0")]
+    assert (c2[["conspiracy_framing_reported", "anti_foreign_rhetoric_reported"]] == 1.0).all().all()
+    assert all("war against Russia" in text or "oros funds" in text for text in pairs["text"])
 
 
 def test_no_pairs_without_voiced_claims():

@@ -1,11 +1,11 @@
-"""Counterfactual stance pairs: the same real claim voiced, and wrapped in real reporting frames.
+"""Counterfactual stance pairs: a real claim as it was voiced, and the same claim wrapped in reporting frames.
 
 Reported framing is rare in the corpora outside EUvsDisinfo's rebuttals, so a model can learn that
 `reported` means "looks like a disproof". Pairs built from the training split's own read-voiced claims
-teach what makes the difference: the claim's words are the same in both rows; only attribution with
-distance ("state media claimed that ...", "a narrative for which no evidence was given") or a plain
-quotation (which voices, guideline rule 10) changes. Only train rows are used, so no dev or test text
-leaks into training; each pair stays in its claim's article group.
+teach what makes the difference: the claim's words are the same in both rows (the claim itself is the
+voiced row); only attribution with distance ("state media claimed that ...", "a narrative for which no
+evidence was given") changes. Only train rows are used, so no dev or test text leaks into training; each
+pair stays in its claim's article group. ``data.counterfactual_weight`` sets the rows' sample weight.
 """
 
 from __future__ import annotations
@@ -30,14 +30,6 @@ REPORTING_FRAMES = (
     'A headline on the state broadcaster\'s website, "{Claim}", revived a familiar narrative.',
     "Critics say the accusation that {claim} is being used to rally support at home; no proof was given.",
 )
-# Frames that voice: the claim asserted, or quoted without distance (rule 10).
-VOICING_FRAMES = (
-    "{Claim}.",
-    "It is now plain for everyone to see: {claim}.",
-    'The minister said: "{Claim}."',
-    "Make no mistake, {claim}.",
-    "As our sources confirm, {claim}.",
-)
 MAX_CLAIM_CHARS = 220
 _SENTENCE_END = re.compile(r"[.!?…]+$")
 
@@ -53,10 +45,10 @@ def _claim(text: str) -> str:
     return _SENTENCE_END.sub("", text.strip().strip('"“”')).strip()
 
 
-def counterfactual_pairs(train: pd.DataFrame, per_claim: int = 2, seed: int = 0) -> pd.DataFrame:
-    """Rows for each short, English, read-voiced claim of ``train``: ``per_claim`` reporting frames
-    (its voiced labels become reported) and one voicing frame (labels unchanged). Labels the claim does
-    not voice stay none. Returns rows with the table's columns, origin ``counterfactual``."""
+def counterfactual_pairs(train: pd.DataFrame, per_claim: int = 1, seed: int = 0) -> pd.DataFrame:
+    """Rows for each short, English, read-voiced claim of ``train``: ``per_claim`` reporting frames, in
+    which its voiced labels become reported. Labels the claim does not voice stay none. Returns rows
+    with the table's columns, origin ``counterfactual``."""
     stance_columns = [f"{label}_stance" for label in LABELS]
     read = train[train["gold"] & train["lang"].eq("en")].dropna(subset=stance_columns)
     voiced = read[stance_columns].eq("voiced").any(axis=1) & ~read[stance_columns].eq("reported").any(axis=1)
@@ -78,7 +70,6 @@ def counterfactual_pairs(train: pd.DataFrame, per_claim: int = 2, seed: int = 0)
                     f"r{number}",
                 )
             )
-        rows.append(_row(row, rng.choice(VOICING_FRAMES).format(**fills), stances, "v"))
     return pd.DataFrame(rows, columns=train.columns) if rows else train.iloc[:0]
 
 

@@ -38,6 +38,7 @@ class DataConfig:
     reported: bool = False  # also train the *_reported outputs
     labels: str = "read"  # "read": the paragraphs read against the guidelines; "mapped": the corpora's proxies
     counterfactual: int = 0  # reporting frames added per read-voiced training claim (training.augment); 0: none
+    counterfactual_weight: float = 0.3  # sample weight of those rows
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,8 @@ def parse_config(raw: dict, where: str = "config") -> ExperimentConfig:
     if config.data.weak_weight < 0 or config.data.gold_weight < 0:
         raise ConfigError(f"{where}: data.weak_weight and data.gold_weight must be >= 0")
     _check_choice(config.data.labels, LABEL_SOURCES, f"{where}: data.labels")
-    if config.data.counterfactual < 0:
-        raise ConfigError(f"{where}: data.counterfactual must be >= 0")
+    if config.data.counterfactual < 0 or config.data.counterfactual_weight < 0:
+        raise ConfigError(f"{where}: data.counterfactual and data.counterfactual_weight must be >= 0")
     if config.data.counterfactual and config.data.labels != "read":
         raise ConfigError(f"{where}: data.counterfactual needs data.labels: read (pairs are built from read claims)")
     try:

@@ -75,7 +75,10 @@ def targets(frame: pd.DataFrame, columns) -> np.ndarray:
 
 
 def weights(frame: pd.DataFrame, config: DataConfig) -> np.ndarray:
-    """Sample weights: ``weak_weight`` for weakly labelled rows, ``gold_weight`` for gold rows, else 1."""
+    """Sample weights: ``weak_weight`` for weakly labelled rows, ``gold_weight`` for read rows,
+    ``counterfactual_weight`` for counterfactual pairs, else 1."""
     weak = frame["weak"].to_numpy(dtype=bool)
     gold = frame["gold"].to_numpy(dtype=bool)
-    return np.where(gold, config.gold_weight, np.where(weak, config.weak_weight, 1.0))
+    counterfactual = frame["origin"].eq("counterfactual").to_numpy(dtype=bool)
+    weight = np.where(gold, config.gold_weight, np.where(weak, config.weak_weight, 1.0))
+    return np.where(counterfactual, config.counterfactual_weight, weight)
