@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from classifier.labels import LABELS, REPORTED_COLUMNS
@@ -21,7 +22,7 @@ from data import sample
 from data.corpora import CORPORA, REPO_ROOT, corpora_root
 from data.gold import ANNOTATIONS_DIR, STANCE_COLUMNS, AnnotationMismatch, apply_annotations, read_annotations
 from data.sources import CorpusMissing, Row, euvsdisinfo, pan2024, semeval2023, semeval2025
-from data.split import SPLITS, corpus_split, read_test_groups
+from data.split import SPLITS, assign_split, corpus_split, read_test_groups
 
 DEFAULT_OUT = REPO_ROOT / "build"
 TABLE_NAME = "paragraphs.parquet"
@@ -31,6 +32,7 @@ LOADERS: dict[str, Callable[[Path], Iterator[Row]]] = {
     euvsdisinfo.NAME: euvsdisinfo.load,
     pan2024.NAME: pan2024.load,
 }
+DEV_REPORTING_FRACTIONS = (0.75, 0.25, 0.0)
 SPLIT_PRIORITY = {"test": 0, "dev": 1, "train": 2}
 COLUMNS = [
     "uid",
@@ -84,6 +86,27 @@ def to_frame(rows: Iterable[Row], test_groups: frozenset[tuple[str, str]] = froz
     frame = pd.DataFrame.from_records(records, columns=COLUMNS)
     for column in (*LABELS, *REPORTED_COLUMNS):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    if test_groups:
+        frame = reporting_dev(frame)
+    return frame
+
+
+def reporting_dev(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dev takes a hashed quarter of the training groups that hold a disproof or a paragraph with a
+    reporting cue (``data.reading.cue``), so the `reported` thresholds are tuned on more than a handful
+    of paragraphs (the frozen test split took most such groups). Chosen from ids and text cues, not labels."""
+    from data.reading import cue
+
+    frame = frame.copy()
+    reporting = frame["origin"].eq("disproof") | frame["text"].map(cue)
+    groups = frame.loc[reporting & frame["split"].eq("train"), ["source", "group"]].drop_duplicates()
+    moved = {
+        (source, group)
+        for source, group in groups.itertuples(index=False)
+        if assign_split(source, group, DEV_REPORTING_FRACTIONS, salt="dev-reporting") == "dev"
+    }
+    move = [(source, group) in moved for source, group in zip(frame["source"], frame["group"])]
+    frame.loc[move, "split"] = "dev"
     return frame
 
 
@@ -206,23 +229,36 @@ def write(frame: pd.DataFrame, meta: dict, out: Path) -> Path:
     return path
 
 
+def _stance_cells(part: pd.DataFrame, stances=("voiced", "reported", "none"), columns=LABELS) -> str:
+    return " | ".join(f"{int((part[column] == stance).sum()):,}" for column in columns for stance in stances)
+
+
 def gold_markdown(frame: pd.DataFrame, annotations_dir: Path = ANNOTATIONS_DIR) -> str:
-    """Annotated paragraphs per source and stance, those kept in the table per split, and agreement."""
+    """Read paragraphs per source, language and stance; those kept in the table per split; the
+    topic-matched hard negatives of the test split; and the agreement of the readings."""
+    from data.reading import SECOND_DIR, TOPIC, calibration_agreement, second_agreement
+
     annotations = read_annotations(annotations_dir)
+    stance_header = " | ".join(f"{label} {stance}" for label in LABELS for stance in ("voiced", "reported", "none"))
     lines = [
-        f"{len(annotations):,} annotated paragraphs.",
+        f"{len(annotations):,} read paragraphs.",
         "",
-        "| source | paragraphs | "
-        + " | ".join(f"{label} {stance}" for label in LABELS for stance in ("voiced", "reported", "none"))
-        + " |",
+        f"| source | paragraphs | {stance_header} |",
         "|---|---|" + "---|" * 6,
     ]
     for source, part in [*sorted(annotations.groupby("source")), ("all", annotations)]:
-        cells = [
-            f"{int((part[label] == stance).sum()):,}" for label in LABELS for stance in ("voiced", "reported", "none")
-        ]
-        lines.append(f"| {source} | {len(part):,} | " + " | ".join(cells) + " |")
+        lines.append(f"| {source} | {len(part):,} | {_stance_cells(part)} |")
     gold = frame[frame["gold"]]
+    stance_columns = [f"{label}_stance" for label in LABELS]
+    lines += [
+        "",
+        "Per language (in the table):",
+        "",
+        f"| language | paragraphs | {stance_header} |",
+        "|---|---|" + "---|" * 6,
+    ]
+    for lang, part in sorted(gold.groupby("lang")):
+        lines.append(f"| {lang} | {len(part):,} | {_stance_cells(part, columns=stance_columns)} |")
     lines += [
         "",
         f"In the table after de-duplication: {len(gold):,} (a paragraph whose text also appears elsewhere is kept once).",
@@ -234,26 +270,66 @@ def gold_markdown(frame: pd.DataFrame, annotations_dir: Path = ANNOTATIONS_DIR) 
     ]
     for split in SPLITS:
         part = gold[gold["split"] == split]
-        cells = [
-            f"{int((part[f'{label}_stance'] == stance).sum()):,}"
-            for label in LABELS
-            for stance in ("voiced", "reported")
+        cells = _stance_cells(part, ("voiced", "reported"), stance_columns)
+        lines.append(f"| {split} | {len(part):,} | {part['group'].nunique():,} | {cells} |")
+    test = gold[gold["split"] == "test"]
+    if len(test):
+        negatives = test[
+            (test[stance_columns] == "none").all(axis=1) & test["text"].map(lambda t: bool(TOPIC.search(t)))
         ]
-        lines.append(f"| {split} | {len(part):,} | {part['group'].nunique():,} | " + " | ".join(cells) + " |")
-    first, second = annotations_dir / "agreement" / "first_pass.csv", annotations_dir / "agreement" / "second_pass.csv"
-    if first.exists() and second.exists():
+        lines += [
+            "",
+            f"Topic-matched hard negatives in the test split (read `none` for both labels, about migration, NATO, the "
+            f"EU, sanctions, foreign interference, elections, vaccines, ...: `data.reading.TOPIC`): {len(negatives):,}.",
+        ]
+    calibration = calibration_agreement(annotations_dir / "calibration")
+    if calibration is not None:
+        lines += [
+            "",
+            f"Calibration: {calibration['readers']} readers labelled the same {calibration['paragraphs']} paragraphs before "
+            "the bulk reading (Cohen's kappa over the three stances, every pair of readers):",
+            "",
+            "| label | mean kappa | lowest | highest |",
+            "|---|---|---|---|",
+        ]
+        for label in LABELS:
+            kappas = calibration[label]
+            lines.append(f"| {label} | {np.mean(kappas):.3f} | {min(kappas):.3f} | {max(kappas):.3f} |")
+    second = second_agreement(annotations_dir, SECOND_DIR)
+    if second is not None:
+        lines += [
+            "",
+            "Independent second reading of a random sample stratified by source and language (Cohen's kappa over "
+            "the three stances, and raw agreement, against the first reading):",
+            "",
+            "| group | paragraphs | " + " | ".join(f"{label} kappa | {label} agreement" for label in LABELS) + " |",
+            "|---|---|" + "---|" * 4,
+        ]
+        for row in second.itertuples(index=False):
+            values = row._asdict()
+            cells = " | ".join(
+                f"{values[f'{label}_kappa']:.3f} | {values[f'{label}_agreement']:.3f}".replace("nan", "–")
+                for label in LABELS
+            )
+            lines.append(f"| {values['group']} | {values['paragraphs']:,} | {cells} |")
+    first, second_pass = (
+        annotations_dir / "agreement" / "first_pass.csv",
+        annotations_dir / "agreement" / "second_pass.csv",
+    )
+    if first.exists() and second_pass.exists():
         from data.annotate import agreement
 
         lines += [
             "",
-            "Agreement of the independent second pass with the first (Cohen's kappa):",
+            "Agreement of the first annotated set's independent second pass (200 paragraphs, 2026-11; Cohen's kappa):",
             "",
             "| label | paragraphs | kappa, 3 stances | kappa, voiced vs not | raw agreement |",
             "|---|---|---|---|---|",
         ]
-        for label, values in agreement(first, second).items():
+        for label, values in agreement(first, second_pass).items():
             lines.append(
-                f"| {label} | {int(values['paragraphs'])} | {values['kappa_stance']:.3f} | {values['kappa_voiced']:.3f} | {values['raw_agreement']:.3f} |"
+                f"| {label} | {int(values['paragraphs'])} | {values['kappa_stance']:.3f} | "
+                f"{values['kappa_voiced']:.3f} | {values['raw_agreement']:.3f} |"
             )
     return "\n".join(lines)
 

@@ -416,15 +416,65 @@ def agreement_table(first: pd.DataFrame, second: pd.DataFrame, by: list[str]) ->
     rows = []
     groups = [("all", both)] + ([(name, part) for name, part in both.groupby(by)] if by else [])
     for name, part in groups:
+        name = name[0] if isinstance(name, tuple) and len(name) == 1 else name
         row = {"group": name if isinstance(name, str) else " / ".join(map(str, name)), "paragraphs": len(part)}
         for label in LABELS:
             a, b = part[label], part[label + "_2"]
             same = (a == b).mean()
             kappa = cohen_kappa_score(a, b, labels=list(STANCES)) if len(set(a) | set(b)) > 1 else float("nan")
-            row[f"{label} kappa"] = kappa
-            row[f"{label} agreement"] = same
+            row[f"{label}_kappa"] = kappa
+            row[f"{label}_agreement"] = same
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame["index"] = frame["index"].astype(int)
+    return frame
+
+
+def calibration_agreement(folder: Path) -> dict | None:
+    """Pairwise Cohen's kappa (three stances) per label between the calibration readers' files."""
+    from itertools import combinations
+
+    from sklearn.metrics import cohen_kappa_score
+
+    files = sorted(folder.glob("reader_*.csv")) if folder.exists() else []
+    if len(files) < 2:
+        return None
+    readers = [_read_file(path).set_index(["source", "doc_id", "index"]) for path in files]
+    common = readers[0].index
+    for other in readers[1:]:
+        common = common.intersection(other.index)
+    out: dict = {"readers": len(readers), "paragraphs": len(common)}
+    for label in LABELS:
+        out[label] = [
+            float(cohen_kappa_score(a.loc[common, label], b.loc[common, label], labels=list(STANCES)))
+            for a, b in combinations(readers, 2)
+        ]
+    return out
+
+
+def second_agreement(annotations_dir: Path, folder: Path) -> pd.DataFrame | None:
+    """Kappa per label of the second reading (``folder/reading_2.csv``) against the first reading,
+    overall, per source and per language."""
+    path = folder / "reading_2.csv"
+    if not path.exists():
+        return None
+    second = _read_file(path)
+    first = read_annotations(annotations_dir)
+    langs = pd.read_csv(folder / "languages.csv", dtype=str) if (folder / "languages.csv").exists() else None
+    first = first.merge(second[["source", "doc_id", "index"]], on=["source", "doc_id", "index"])
+    if langs is not None:
+        langs["index"] = langs["index"].astype(int)
+        first = first.merge(langs, on=["source", "doc_id", "index"], how="left")
+    else:
+        first["lang"] = "?"
+    parts = [agreement_table(first, second, [])]
+    parts.append(agreement_table(first, second, ["source"]).iloc[1:])
+    parts.append(agreement_table(first, second, ["lang"]).iloc[1:].assign(group=lambda f: "lang " + f["group"]))
+    return pd.concat(parts, ignore_index=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -93,3 +93,23 @@ def test_calibration_keeps_order_and_one_class_targets():
     assert np.allclose(raw[:, 1], cal[:, 1])
     order = np.argsort(raw[:, 0], kind="stable")
     assert np.all(np.diff(cal[order, 0]) >= -1e-12)  # sigmoid calibration is monotone
+
+
+def test_joint_stance_gives_exclusive_voiced_and_reported_probabilities(tmp_path):
+    from classifier.labels import LABELS, REPORTED_COLUMNS
+
+    reported_texts = ["state media claimed a secret cabal planned it", "analysts describe the narrative of a plot"] * 3
+    texts = TEXTS + reported_texts
+    voiced = np.vstack([Y, np.zeros((len(reported_texts), 2))])
+    reported = np.vstack([np.zeros_like(Y), np.tile([[1.0, 0.0]], (len(reported_texts), 1))])
+    targets = (*LABELS, *REPORTED_COLUMNS)
+    model = small_model(targets=targets, stance="joint").fit(texts, np.hstack([voiced, reported]))
+    assert len(model.joint_) == 2 and all(estimator is None for estimator in model.estimators_)
+    probs = model.predict_proba(["a hidden cabal runs the world", "state media claimed a secret cabal planned it"])
+    assert probs.shape == (2, 4)
+    assert (probs[:, 0] + probs[:, 2] <= 1 + 1e-9).all()  # one distribution over three stances per label
+    assert probs[0, 0] > probs[0, 2] and probs[1, 2] > probs[1, 0]
+    path = save_skops(model, tmp_path / "joint.skops")
+    assert np.allclose(load_skops(path).predict_proba(texts), model.predict_proba(texts))
+    with pytest.raises(ValueError, match="stance"):
+        small_model(targets=targets, stance="both").fit(texts, np.hstack([voiced, reported]))
