@@ -368,9 +368,11 @@ def record(folder: Path, labels_name: str, output: Path) -> int:
 # --- second reading and agreement ------------------------------------------------------------------
 
 
-def export_second(table: pd.DataFrame, out: Path, size: int = 1000) -> None:
-    """A random ``size`` of the read paragraphs, stratified by source and language (proportional, at
-    least 10 per stratum), shuffled, each with its neighbours; the first labels are not exported."""
+def export_second(table: pd.DataFrame, out: Path, size: int = 1000, parts: int = 4) -> None:
+    """A random ``size`` of the bulk-read paragraphs, stratified by source and language (proportional,
+    at least 10 per stratum), shuffled, each with its neighbours, in ``parts`` folders for independent
+    readers; the first labels are not exported. The sample's ids and languages (no text) go to
+    ``SECOND_DIR/languages.csv``."""
     annotations = read_annotations()
     annotations = annotations[annotations["file"].str.startswith(READ_FILE.name + ":")]
     keyed = table.set_index(["source", "doc_id", "index"])
@@ -384,26 +386,33 @@ def export_second(table: pd.DataFrame, out: Path, size: int = 1000) -> None:
         picked += rng.sample(list(index), min(want, len(index)))
     rng.shuffle(picked)
     rows = frame.loc[picked[:size]]
-    context = _context(table)
-    lines, keys = [], []
-    for number, row in enumerate(rows.itertuples(), start=1):
-        key = f"sec-{number:04d}"
-        keys.append({"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": row.text_hash})
-        before = context.get((row.source, row.doc_id, int(row.index) - 1))
-        after = context.get((row.source, row.doc_id, int(row.index) + 1))
-        lines.append(f"\n=== {row.source} / {row.lang} / {row.doc_id} ===")
-        if before:
-            lines.append(f"(context before, not to label) {_clip(before)}")
-        lines.append(f"[{key}] ({row.origin}) {row.text}")
-        if after:
-            lines.append(f"(context after, not to label) {_clip(after)}")
-    folder = out / "sec"
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_pages(folder, lines)
-    (folder / "keys.jsonl").write_text(
-        "".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8"
+    SECOND_DIR.mkdir(parents=True, exist_ok=True)
+    rows[["source", "doc_id", "index", "lang"]].sort_values(["source", "doc_id", "index"]).to_csv(
+        SECOND_DIR / "languages.csv", index=False, lineterminator="\n"
     )
-    print(f"{len(keys)} paragraphs for the second reading in {folder}")
+    context = _context(table)
+    per_part = -(-len(rows) // parts)
+    for part in range(parts):
+        chunk = rows.iloc[part * per_part : (part + 1) * per_part]
+        lines, keys = [], []
+        for number, row in enumerate(chunk.itertuples(), start=1):
+            key = f"sec{part + 1}-{number:04d}"
+            keys.append({"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": row.text_hash})
+            before = context.get((row.source, row.doc_id, int(row.index) - 1))
+            after = context.get((row.source, row.doc_id, int(row.index) + 1))
+            lines.append(f"\n=== {row.source} / {row.lang} / {row.doc_id} ===")
+            if before:
+                lines.append(f"(context before, not to label) {_clip(before)}")
+            lines.append(f"[{key}] ({row.origin}) {row.text}")
+            if after:
+                lines.append(f"(context after, not to label) {_clip(after)}")
+        folder = out / f"sec{part + 1}"
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_pages(folder, lines)
+        (folder / "keys.jsonl").write_text(
+            "".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8"
+        )
+    print(f"{len(rows)} paragraphs for the second reading in {parts} folders under {out}")
 
 
 def agreement_table(first: pd.DataFrame, second: pd.DataFrame, by: list[str]) -> pd.DataFrame:
