@@ -60,12 +60,19 @@ def git_commit() -> str:
 
 
 TRANSFORMER_REQUIREMENTS_FILE = REPO_ROOT / "requirements-transformer.txt"
+MULTILINGUAL_REQUIREMENTS_FILE = REPO_ROOT / "requirements-multilingual.txt"
 
 
 def model_requirements(kind: str = "tfidf_logreg") -> list[str]:
     """What a logged model of ``kind`` needs to load: requirements-model.txt, plus
-    requirements-transformer.txt (torch, transformers) for the kinds saved with Hugging Face weights."""
-    files = [PIP_REQUIREMENTS_FILE] + ([TRANSFORMER_REQUIREMENTS_FILE] if kind in FOLDER_KINDS else [])
+    requirements-transformer.txt (torch, transformers) for the kinds saved with Hugging Face weights,
+    plus requirements-multilingual.txt for the kinds that embed with the multilingual encoder (an
+    ensemble may hold any kind, so it takes both)."""
+    files = [PIP_REQUIREMENTS_FILE]
+    if kind in FOLDER_KINDS:
+        files.append(TRANSFORMER_REQUIREMENTS_FILE)
+    if kind in ("multilingual_logreg", "ensemble"):
+        files.append(MULTILINGUAL_REQUIREMENTS_FILE)
     return [
         line.strip()
         for path in files

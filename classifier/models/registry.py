@@ -14,6 +14,7 @@ MODEL_KINDS = {
     "tfidf_logreg": "classifier.models.tfidf:TfidfLogReg",
     "transformer": "classifier.models.transformer:TransformerClassifier",
     "embedding_logreg": "classifier.models.embeddings:EmbeddingLogReg",
+    "multilingual_logreg": "classifier.models.multilingual:MultilingualLogReg",
     "ensemble": "classifier.models.ensemble:Ensemble",
 }
 # Kinds saved as a folder by their own ``save`` and read back by their class's ``load`` (Hugging Face
