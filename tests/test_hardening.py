@@ -235,3 +235,42 @@ def test_checkpoint_loading_reports_a_corrupt_file_as_the_runs_error(tmp_path):
     with pytest.raises(RunError, match="is not a checkpoint"):
         outputs.load_checkpoint(checkpoint)
     assert outputs.load_checkpoint(tmp_path / "none") is None
+
+
+# --- 7. model files ------------------------------------------------------------------------------
+
+
+def test_load_skops_refuses_a_file_carrying_a_function_outside_the_trusted_types(tmp_path):
+    import numpy as np
+    import skops.io as sio
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from classifier.models.persist import load_skops
+
+    payload = make_pipeline(FunctionTransformer(np.vectorize(exec)))
+    path = tmp_path / "crafted.skops"
+    sio.dump(payload, path)
+    with pytest.raises(ValueError, match="does not trust"):
+        load_skops(path)
+
+
+def test_the_project_models_hold_only_the_listed_types(tmp_path):
+    import numpy as np
+    import skops.io as sio
+
+    from classifier.calibration import Calibrated
+    from classifier.labels import LABELS
+    from classifier.models.persist import TRUSTED_TYPES, load_skops
+    from classifier.models.tfidf import TfidfLogReg
+
+    texts = [f"elites planned item {n}" if n % 2 else f"weather item {n}" for n in range(40)]
+    targets = np.array([[n % 2, (n // 2) % 2, 0, 1][: len(LABELS)] + [0] * (len(LABELS) - 4) for n in range(40)])
+    found = set()
+    for method in ("sigmoid", "isotonic"):
+        model = Calibrated(TfidfLogReg().fit(texts, targets), method=method).fit(texts, targets)
+        path = tmp_path / f"{method}.skops"
+        sio.dump(model, path)
+        found |= set(sio.get_untrusted_types(file=path))
+        assert load_skops(path).predict_proba(texts[:3]).shape[0] == 3
+    assert found <= TRUSTED_TYPES and "classifier.models.tfidf.TfidfLogReg" in found
