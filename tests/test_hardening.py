@@ -274,3 +274,12 @@ def test_the_project_models_hold_only_the_listed_types(tmp_path):
         found |= set(sio.get_untrusted_types(file=path))
         assert load_skops(path).predict_proba(texts[:3]).shape[0] == 3
     assert found <= TRUSTED_TYPES and "classifier.models.tfidf.TfidfLogReg" in found
+
+
+def test_spark_in_local_mode_binds_to_loopback_only():
+    from scoring.spark import spark_settings
+
+    local_mode = spark_settings("local[2]", [])
+    assert local_mode["spark.driver.bindAddress"] == "127.0.0.1" and local_mode["spark.driver.host"] == "127.0.0.1"
+    assert local_mode["spark.ui.enabled"] == "false"
+    assert "spark.driver.bindAddress" not in spark_settings("spark://cluster:7077", [])
