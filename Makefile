@@ -55,9 +55,9 @@ predict example: setup ## Score IN (default: the example articles) into OUT with
 score: setup ## Score dumps IN (files/dirs; JSONL, CSV, Parquet, .txt/.html, .gz) into OUT with MODEL; SCORE_ARGS=--resume etc.
 	$(PY) -m scoring.score $(IN) -o $(SCORE_OUT) --model $(MODEL) $(SCORE_ARGS)
 
-serve: setup ## Serve MODEL over REST on http://127.0.0.1:$(SERVE_PORT)/invocations (paragraph texts in, probabilities out)
-	PATH=$(abspath $(VENV))/bin:$$PATH MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
-		$(VENV)/bin/mlflow models serve -m $(MODEL) --env-manager local -h 127.0.0.1 -p $(SERVE_PORT) --workers 1
+serve: setup ## Serve MODEL over REST on http://127.0.0.1:$(SERVE_PORT)/invocations (paragraph texts in, probabilities out; input checked)
+	MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} \
+		$(PY) -m scoring.serve --model $(MODEL) --host 127.0.0.1 --port $(SERVE_PORT)
 
 bench: setup ## Articles/s, paragraphs/s and peak RSS per registered version on a dump of ARTICLES corpus articles
 	$(PY) -m training.bench --articles $(ARTICLES) $(BENCH_ARGS)

@@ -283,3 +283,76 @@ def test_spark_in_local_mode_binds_to_loopback_only():
     assert local_mode["spark.driver.bindAddress"] == "127.0.0.1" and local_mode["spark.driver.host"] == "127.0.0.1"
     assert local_mode["spark.ui.enabled"] == "false"
     assert "spark.driver.bindAddress" not in spark_settings("spark://cluster:7077", [])
+
+
+# --- 7. REST -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rest_app():
+    """The serving app around an in-memory model (NaN for texts holding "nan"), on a free loopback port."""
+    import socket
+    import threading
+    import time
+
+    import numpy as np
+    import pandas as pd
+    import uvicorn
+
+    from scoring.serve import make_app
+
+    def predict(frame):
+        values = [[np.nan if "nan" in t else len(t) / 100, 0.25] for t in frame["text"]]
+        return pd.DataFrame(values, columns=["a", "b"])
+
+    scorer = Scorer(predict, ["a", "b"], {"a": 0.5, "b": 0.5}, "in-memory")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(make_app(scorer, max_request_bytes=4096, max_rows=5), port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _call(url: str, body: bytes, kind: str = "application/json") -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": kind})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"dataframe_split": {"columns": ["text"], "data": [[1.5], ["x"]]}}, 400, "row 0: 'text' must be a string"),
+        ({"dataframe_records": [{"text": None}]}, 400, "must be a string, got NoneType"),
+        ({"inputs": ["fine", "with \x00 NUL"]}, 400, "row 1: 'text' contains NUL"),
+        ({"inputs": ["t"] * 6}, 413, "the limit is 5"),
+        ({"inputs": ["x" * 5000]}, 413, "over 4,096 bytes"),
+        ({"something": 1}, 400, "expected dataframe_split"),
+    ],
+)
+def test_rest_refuses_what_the_model_must_not_see(rest_app, body, status, message):
+    code, answer = _call(f"{rest_app}/invocations", json.dumps(body).encode())
+    assert code == status and message in json.loads(answer)["message"]
+
+
+def test_rest_answers_strict_json_with_null_for_nan(rest_app):
+    body = {"dataframe_split": {"columns": ["text"], "data": [["fifty"], ["a nan here"]]}}
+    code, answer = _call(f"{rest_app}/invocations", json.dumps(body).encode())
+    assert code == 200 and b"NaN" not in answer
+    assert json.loads(answer) == {"predictions": [{"a": 0.05, "b": 0.25}, {"a": None, "b": 0.25}]}
+    assert _call(f"{rest_app}/invocations", b"{not json")[0] == 400
+    assert _call(f"{rest_app}/invocations", b"text", kind="text/plain")[0] == 415
