@@ -356,3 +356,37 @@ def test_rest_answers_strict_json_with_null_for_nan(rest_app):
     assert json.loads(answer) == {"predictions": [{"a": 0.05, "b": 0.25}, {"a": None, "b": 0.25}]}
     assert _call(f"{rest_app}/invocations", b"{not json")[0] == 400
     assert _call(f"{rest_app}/invocations", b"text", kind="text/plain")[0] == 415
+
+
+# --- 8. configs and data -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "message"),
+    [
+        ("tfidf_logreg", {"max_features": -5}, "model.params.max_features: must be > 0, got -5"),
+        ("tfidf_logreg", {"C": -1}, "model.params.C: must be > 0"),
+        ("tfidf_logreg", {"char_ngram_min": 6}, "char_ngram_min (6) is above char_ngram_max"),
+        ("ensemble", {"members": 42}, "model.params.members: expected a list of experiment names, got 42"),
+        ("ensemble", {"members": ["a"], "weights": [-1]}, "model.params.weights"),
+        ("transformer", {"warmup_ratio": 1.5}, "warmup_ratio: must be in [0, 1)"),
+        ("transformer", {"max_steps": -1}, "max_steps: must be >= 0"),
+    ],
+)
+def test_config_values_out_of_range_fail_at_load_with_the_key_and_file(tmp_path, kind, params, message):
+    import yaml
+
+    from training.config import ConfigError, load_config
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({"model": {"kind": kind, "params": params}}))
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(path))
+    assert message in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_every_shipped_experiment_is_in_range():
+    from training.config import EXPERIMENTS_DIR, load_config
+
+    for path in EXPERIMENTS_DIR.glob("*.yaml"):
+        load_config(str(path))
