@@ -36,8 +36,8 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 setup: $(VENV)/.installed ## Create .venv and install the pinned dependencies
 
-data: setup ## Build the training table (CORPORA=dir to read the corpora elsewhere)
-	$(PY) -m data.build $(if $(CORPORA),--corpora $(CORPORA))
+data: setup ## Build the training table (CORPORA=dir to read the corpora elsewhere; SAMPLE=1 for the project's own sample)
+	$(PY) -m data.build $(if $(CORPORA),--corpora $(CORPORA)) $(if $(SAMPLE),--sample)
 
 train: setup ## Train EXP (default baseline), log it to MLflow, register it as candidate
 	@test -f build/paragraphs.parquet || $(MAKE) data

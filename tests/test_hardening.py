@@ -390,3 +390,14 @@ def test_every_shipped_experiment_is_in_range():
 
     for path in EXPERIMENTS_DIR.glob("*.yaml"):
         load_config(str(path))
+
+
+def test_make_data_with_a_corpora_dir_holding_no_corpus_fails_and_keeps_the_table(tmp_path, capsys):
+    from data import build
+
+    out = tmp_path / "build"
+    out.mkdir()
+    (out / "paragraphs.parquet").write_bytes(b"the real table")
+    assert build.main(["--corpora", str(tmp_path / "mistyped"), "--out", str(out)]) == 2
+    assert (out / "paragraphs.parquet").read_bytes() == b"the real table"
+    assert "No corpus found" in capsys.readouterr().err
