@@ -36,8 +36,8 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 setup: $(VENV)/.installed ## Create .venv and install the pinned dependencies
 
-data: setup ## Build the training table (CORPORA=dir to read the corpora elsewhere)
-	$(PY) -m data.build $(if $(CORPORA),--corpora $(CORPORA))
+data: setup ## Build the training table (CORPORA=dir to read the corpora elsewhere; SAMPLE=1 for the project's own sample)
+	$(PY) -m data.build $(if $(CORPORA),--corpora $(CORPORA)) $(if $(SAMPLE),--sample)
 
 train: setup ## Train EXP (default baseline), log it to MLflow, register it as candidate
 	@test -f build/paragraphs.parquet || $(MAKE) data
@@ -55,9 +55,9 @@ predict example: setup ## Score IN (default: the example articles) into OUT with
 score: setup ## Score dumps IN (files/dirs; JSONL, CSV, Parquet, .txt/.html, .gz) into OUT with MODEL; SCORE_ARGS=--resume etc.
 	$(PY) -m scoring.score $(IN) -o $(SCORE_OUT) --model $(MODEL) $(SCORE_ARGS)
 
-serve: setup ## Serve MODEL over REST on http://127.0.0.1:$(SERVE_PORT)/invocations (paragraph texts in, probabilities out)
-	PATH=$(abspath $(VENV))/bin:$$PATH MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
-		$(VENV)/bin/mlflow models serve -m $(MODEL) --env-manager local -h 127.0.0.1 -p $(SERVE_PORT) --workers 1
+serve: setup ## Serve MODEL over REST on http://127.0.0.1:$(SERVE_PORT)/invocations (paragraph texts in, probabilities out; input checked)
+	MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} \
+		$(PY) -m scoring.serve --model $(MODEL) --host 127.0.0.1 --port $(SERVE_PORT)
 
 bench: setup ## Articles/s, paragraphs/s and peak RSS per registered version on a dump of ARTICLES corpus articles
 	$(PY) -m training.bench --articles $(ARTICLES) $(BENCH_ARGS)

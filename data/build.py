@@ -360,6 +360,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     root = corpora_root(args.corpora)
+    if not args.sample and not collect(root)[0]:  # a mistyped CORPORA must not replace the table with the sample
+        print(
+            f"No corpus found in {root}: check CORPORA, or pass --sample to build the project's own sample.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         frame, meta = build(root, use_sample=args.sample, strict=args.strict)
     except (CorpusMissing, AnnotationMismatch) as error:

@@ -8,10 +8,10 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from classifier.articles import MAX_TEXT_CHARS, Scorer
-from scoring.outputs import PART_RECORDS, output_for
+from classifier.articles import MAX_TEXT_CHARS, Scorer, error_record, output_record
+from scoring.outputs import PART_RECORDS, Prepared, output_for, prepare
 from scoring.progress import Reporter
-from scoring.readers import Item, Source
+from scoring.readers import NO_LIMITS, Item, Limits, Source
 from scoring.records import RunError, Summary, json_line, score_items
 
 MAX_CHUNK_CHARS = 4 * MAX_TEXT_CHARS  # a chunk also ends when its texts reach this many characters
@@ -59,22 +59,49 @@ def run(
     log=None,
     log_every: float = 30.0,
     part_records: int = PART_RECORDS,
+    limits: Limits = NO_LIMITS,
+    outside_links: bool = False,
+    prepared: Prepared | None = None,
 ) -> tuple[Summary, Summary]:
-    """Score ``inputs`` into ``output_path``; returns (the whole output's summary, this run's summary)."""
+    """Score ``inputs`` into ``output_path``; returns (the whole output's summary, this run's summary).
+
+    ``prepared``: the output already checked and locked by ``scoring.outputs.prepare`` (the CLIs do it
+    before loading the model); otherwise it is done here. The lock is released when the run ends.
+    """
+    prepared = prepared or prepare(output_path, resume)
+    try:
+        return _run(
+            inputs, output_path, scorer, prepared.state, batch_size, resume, fmt, log, log_every, part_records,
+            limits, outside_links,
+        )  # fmt: skip
+    finally:
+        prepared.lock.release()
+
+
+def _run(
+    inputs, output_path, scorer, state, batch_size, resume, fmt, log, log_every, part_records, limits, outside_links
+) -> tuple[Summary, Summary]:
     log = log or sys.stderr
     if batch_size < 1:
         raise RunError("--batch-size must be positive")
-    source = Source(inputs, fmt)
+    source = Source(inputs, fmt, limits=limits, outside_links=outside_links)
     output = output_for(output_path, scorer, part_records)
     header = run_header(inputs, source, scorer, output)
-    state = output.load() if resume else None
     if state is not None:
         mismatch = [key for key in header if state.get(key) != header[key]]
+        if mismatch == ["fingerprints"]:
+            raise RunError(
+                f"the input has changed since {output.checkpoint} was written (its content differs): "
+                "rerun without --resume"
+            )
         if mismatch:
             raise RunError(
                 f"{output.checkpoint} was written for another run ({', '.join(mismatch)} differ): rerun without --resume"
             )
-    total = Summary(**state["summary"]) if state else Summary()
+    try:
+        total = Summary(**state["summary"]) if state else Summary()
+    except TypeError:
+        raise RunError(f"{output.checkpoint} holds no valid summary: rerun without --resume") from None
     this_run = Summary()
     if state is not None and state.get("complete"):
         log.write(f"score: {output_path} is complete ({total.read:,} records); nothing to resume\n")
@@ -97,8 +124,13 @@ def run(
             this_run.seconds = time.perf_counter() - started
             total.seconds = (state["summary"]["seconds"] if state else 0.0) + this_run.seconds
             records = [record for record, _ in scored]
-            output.write([json_line(r) for r in records] if output.kind == "jsonl" else records, done, total)
+            output.write(
+                [safe_json_line(r, scorer) for r in records] if output.kind == "jsonl" else records, done, total
+            )
             reporter.update(this_run)
+        if source.stopped:
+            output.stop(done, total)
+            raise RunError(f"{source.stopped}; raise the limit and add --resume to go on")
         output.close(done, total)
     except BaseException:
         output.abort()
@@ -107,3 +139,16 @@ def run(
         reporter.close()
     this_run.seconds = time.perf_counter() - started
     return total, this_run
+
+
+def safe_json_line(record: dict, scorer: Scorer) -> bytes:
+    """The record as a JSON line; a record that cannot be written (whatever fails) becomes an error record."""
+    try:
+        return json_line(record)
+    except Exception as error:  # noqa: BLE001 - one record's failure is that record's
+        message = f"the record cannot be written as JSON: {type(error).__name__}: {error}"
+        return json_line(output_record(error_record(_plain_id(record.get("id")), message, scorer)))
+
+
+def _plain_id(value):
+    return value if isinstance(value, (str, int, float)) or value is None else repr(value)[:200]

@@ -3,10 +3,11 @@ checkpoint that ``--resume`` starts from."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from classifier.articles import Scorer, error_record, output_record, score_articles
@@ -54,13 +55,108 @@ def _fsync_dir(directory: Path) -> None:
         os.close(descriptor)
 
 
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+def checkpoint_path(path: Path) -> Path:
+    """Where an output's checkpoint lives: ``OUTPUT.checkpoint``, or ``OUTPUT/_checkpoint.json`` for Parquet."""
+    return path / "_checkpoint.json" if is_parquet(path) else path.with_name(path.name + ".checkpoint")
+
+
+def load_checkpoint(checkpoint: Path) -> dict | None:
+    """The checkpoint's state, None when there is none; a checkpoint that cannot be read is the run's error."""
+    try:
+        state = json.loads(checkpoint.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise RunError(
+            f"{checkpoint} cannot be read ({type(error).__name__}: {error}): rerun without --resume"
+        ) from None
+    needed = {"records", "summary", "complete"}
+    if not isinstance(state, dict) or not needed <= set(state):
+        raise RunError(f"{checkpoint} is not a checkpoint (fields {sorted(needed)} missing): rerun without --resume")
+    return state
+
+
+class OutputLock:
+    """An exclusive lock on an output and its checkpoint for a whole run (``OUTPUT.lock`` beside it).
+
+    The lock is the kernel's (flock), so a run killed with -9 leaves no stale lock behind.
+    """
+
+    def __init__(self, output: Path):
+        self.output = output
+        self.path = output.with_name(output.name + ".lock")
+        self.descriptor: int | None = None
+
+    def acquire(self) -> OutputLock:
+        try:
+            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise RunError(f"cannot write beside {self.output}: {error.strerror} ({self.path})") from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(descriptor, 64).decode("ascii", "replace").strip()
+            os.close(descriptor)
+            raise RunError(
+                f"{self.output} is being written by another run (pid {holder or '?'}); wait for it or write elsewhere"
+            ) from None
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"{os.getpid()}\n".encode())
+        self.descriptor = descriptor
+        return self
+
+    def release(self) -> None:
+        if self.descriptor is not None:
+            os.close(self.descriptor)  # closing drops the flock
+            self.descriptor = None
+
+
+@dataclass
+class Prepared:
+    """What ``prepare`` checked before any model is loaded: the output's lock and its checkpoint state."""
+
+    lock: OutputLock
+    state: dict | None
+
+
+def prepare(path: Path, resume: bool) -> Prepared:
+    """Check that the output can be written, lock it, and read its checkpoint (with ``resume``): every
+    run-level failure of the output shows here, before the model loads. Raises RunError."""
+    path = Path(path)
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise RunError(f"cannot write {path}: {parent} is a file, not a directory")
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunError(f"cannot create the directory of {path}: {error.strerror}") from None
+    if is_parquet(path) and path.exists() and not path.is_dir():
+        raise RunError(f"{path} exists and is not a directory (Parquet output is a directory of parts)")
+    if not is_parquet(path) and path.is_dir():
+        raise RunError(f"{path} is a directory; a JSONL output must be a file")
+    target = path if path.exists() else path.parent
+    if not os.access(target, os.W_OK):
+        raise RunError(f"cannot write {path}: permission denied")
+    lock = OutputLock(path).acquire()
+    try:
+        state = load_checkpoint(checkpoint_path(path)) if resume else None
+    except RunError:
+        lock.release()
+        raise
+    return Prepared(lock, state)
+
+
 class _Checkpointed:
     """An output with a checkpoint file (``self.checkpoint``) that ``--resume`` starts from."""
 
     def load(self) -> dict | None:
-        if not self.checkpoint.exists():
-            return None
-        return json.loads(self.checkpoint.read_text(encoding="utf-8"))
+        return load_checkpoint(self.checkpoint)
 
 
 class JsonlOutput(_Checkpointed):
@@ -70,7 +166,7 @@ class JsonlOutput(_Checkpointed):
 
     def __init__(self, path: Path):
         self.path = path
-        self.checkpoint = path.with_name(path.name + ".checkpoint")
+        self.checkpoint = checkpoint_path(path)
         self.handle = None
         self.chunk = 0
         self.crash = _Crash()
@@ -82,6 +178,8 @@ class JsonlOutput(_Checkpointed):
             self.checkpoint.unlink(missing_ok=True)
             self.handle = self.path.open("wb")
             return
+        if not isinstance(state.get("offset"), int) or state["offset"] < 0:
+            raise RunError(f"{self.checkpoint} holds no valid offset: rerun without --resume")
         if not self.path.exists() or self.path.stat().st_size < state["offset"]:
             raise RunError(
                 f"{self.path} is shorter than its checkpoint says ({state['offset']:,} bytes): rerun without --resume"
@@ -120,6 +218,10 @@ class JsonlOutput(_Checkpointed):
         self._commit(done, summary, complete=True)
         self.handle.close()
 
+    def stop(self, done: int, summary: Summary) -> None:
+        """End early (a limit): what is written stays committed, the checkpoint not complete."""
+        self.handle.close()
+
     def abort(self) -> None:
         if self.handle is not None:
             self.handle.close()
@@ -136,7 +238,7 @@ class ParquetOutput(_Checkpointed):
 
     def __init__(self, path: Path, scorer: Scorer, part_records: int = PART_RECORDS):
         self.path = path
-        self.checkpoint = path / "_checkpoint.json"
+        self.checkpoint = checkpoint_path(path)
         self.part_records = part_records
         self.schema = parquet_schema(scorer)
         self.tables: list = []
@@ -150,6 +252,8 @@ class ParquetOutput(_Checkpointed):
         if self.path.exists() and not self.path.is_dir():
             raise RunError(f"{self.path} exists and is not a directory (Parquet output is a directory of parts)")
         self.path.mkdir(parents=True, exist_ok=True)
+        if state is not None and not isinstance(state.get("parts"), list):
+            raise RunError(f"{self.checkpoint} lists no parts: rerun without --resume")
         self.parts = [list(p) for p in state["parts"]] if state else []
         keep = {name for name, _ in self.parts}
         for stale in list(self.path.glob("part-*.parquet")) + list(self.path.glob(".part-*")):
@@ -192,6 +296,10 @@ class ParquetOutput(_Checkpointed):
     def close(self, done: int, summary: Summary) -> None:
         self._flush(done, summary)
         self._commit(done, summary, complete=True)
+
+    def stop(self, done: int, summary: Summary) -> None:
+        """End early (a limit): the records buffered are written as a part, the checkpoint not complete."""
+        self._flush(done, summary)
 
     def abort(self) -> None:
         self.tables = []
@@ -283,6 +391,6 @@ def _arrow_value(value, kind):
 
 
 def output_for(path: Path, scorer: Scorer, part_records: int = PART_RECORDS):
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if is_parquet(path):
         return ParquetOutput(path, scorer, part_records)
     return JsonlOutput(path)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from classifier.store import DEFAULT_MODEL_URI
 from scoring.local import run
+from scoring.outputs import prepare
 from scoring.readers import InputError, Source
 from scoring.records import RunError
 from scoring.score import load_scorer
@@ -41,17 +42,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=DEFAULT_MODEL_URI, help=f"MLflow model URI (default {DEFAULT_MODEL_URI})")
     args = parser.parse_args(argv)
     try:
-        Source([args.input])  # fail on a missing input before loading the model or touching the output
-        scorer = load_scorer(args.model)
-        total, _ = run([args.input], args.output, scorer, log=io.StringIO())
+        Source([args.input])  # every run-level failure shows before the model loads or the output is touched
+        prepared = prepare(args.output, resume=False)
+        try:
+            scorer = load_scorer(args.model)
+        except BaseException:
+            prepared.lock.release()
+            raise
+        total, _ = run([args.input], args.output, scorer, log=io.StringIO(), prepared=prepared)
     except (RunError, InputError) as error:
         print(f"predict: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"predict: cannot write {error.filename or args.output}: {error.strerror or error}", file=sys.stderr)
         return 2
     print(f"{args.output}: {total.read} read, {total.ok} ok, {total.empty} empty, {total.error} error ({scorer.name})")
     with args.output.open(encoding="utf-8") as handle:
         for line in handle:
-            print(verdict_line(json.loads(line)))
+            print(printable(verdict_line(json.loads(line))))
     return 1 if total.error else 0
+
+
+def printable(line: str) -> str:
+    """The line as the terminal can take it: a lone surrogate (from a JSON escape in an id) becomes U+FFFD."""
+    return line.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 if __name__ == "__main__":

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import os
 import re
-import shutil
-import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ ARTICLE_FIELDS = ("id", "text", "title", "url", "date", "lang", "source")
 # A JSON line may spend up to 6 bytes per character on escapes; longer lines are refused unread.
 MAX_LINE_BYTES = 8 * MAX_TEXT_CHARS
 MAX_FILE_BYTES = 4 * MAX_TEXT_CHARS  # a .txt/.html file: UTF-8 needs at most 4 bytes a character
+MAX_DEPTH = 64  # a JSON record nesting deeper is an error record (the output would have to nest it too)
 DOC_SUFFIXES = {".txt": "txt", ".text": "txt", ".html": "html", ".htm": "html"}
 _READ_ERRORS = (OSError, EOFError, zlib.error)
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # from a JSON escape such as "\\udc80"; not encodable
@@ -74,6 +74,7 @@ class Progress:
     total: int = 0
     done: int = 0
     current: int = 0
+    read_bytes: int = 0  # uncompressed bytes of records read so far (--max-bytes)
 
     def fraction(self) -> float | None:
         return min(1.0, (self.done + self.current) / self.total) if self.total else None
@@ -114,12 +115,44 @@ def _is_gzip(path: Path) -> bool:
     return path.name.lower().endswith(".gz")
 
 
-def fingerprint(path: Path) -> list:
-    """Size and file count of an input, so that a resume can tell the input has changed."""
+def fingerprint(path: Path) -> dict:
+    """What a resume checks to know the input is the one the checkpoint was written for.
+
+    Per file: its size, and a SHA-256 of its content: all of it up to ``FULL_HASH_BYTES``; beyond that,
+    of its first and last ``EDGE_BYTES`` and its modification time. A directory's fingerprint is one
+    digest over its files' relative paths and fingerprints (symlinks as they are read).
+    """
     if path.is_dir():
         files = _doc_files(path)
-        return [len(files), sum(_size(f) for f in files)]
-    return [1, _size(path)]
+        digest = hashlib.sha256()
+        for file in files:
+            size, content = _file_digest(file)
+            digest.update(f"{file.relative_to(path).as_posix()}\0{size}\0{content}\n".encode("utf-8", "replace"))
+        return {"files": len(files), "bytes": sum(_size(f) for f in files), "sha256": digest.hexdigest()}
+    size, content = _file_digest(path)
+    return {"files": 1, "bytes": size, "sha256": content}
+
+
+FULL_HASH_BYTES = 64 << 20
+EDGE_BYTES = 1 << 20
+
+
+def _file_digest(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    try:
+        stat = path.stat()
+        with path.open("rb") as handle:
+            if stat.st_size <= FULL_HASH_BYTES:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            else:
+                digest.update(handle.read(EDGE_BYTES))
+                handle.seek(stat.st_size - EDGE_BYTES)
+                digest.update(handle.read(EDGE_BYTES))
+                digest.update(str(stat.st_mtime_ns).encode())
+    except OSError as error:
+        return 0, f"unreadable: {error.strerror}"
+    return stat.st_size, digest.hexdigest()
 
 
 def _size(path: Path) -> int:
@@ -129,26 +162,86 @@ def _size(path: Path) -> int:
         return 0
 
 
-class Source:
-    """The inputs of one run, read in order as one stream of items."""
+@dataclass(frozen=True)
+class Limits:
+    """Guards on what one run reads: records, and bytes of (uncompressed) input; ``None`` is no limit."""
 
-    def __init__(self, paths: list[Path], override: str | None = None):
+    records: int | None = None
+    bytes: int | None = None
+
+
+NO_LIMITS = Limits()
+
+
+class Source:
+    """The inputs of one run, read in order as one stream of items.
+
+    ``outside_links``: whether a symlink inside an input directory may point outside it (by default
+    such a file is an error record, not read).
+    """
+
+    def __init__(
+        self, paths: list[Path], override: str | None = None, *, limits: Limits = NO_LIMITS, outside_links=False
+    ):
         if override is not None and override not in FORMATS:
             raise InputError(f"unknown format {override!r}; formats are {', '.join(FORMATS)}")
         self.paths = [Path(p) for p in paths]
         self.formats = [detect_format(p, override) for p in self.paths]
-        self.fingerprints = [fingerprint(p) for p in self.paths]
-        self.progress = Progress(total=sum(size for _, size in self.fingerprints))
+        for path, fmt in zip(self.paths, self.formats):
+            if fmt == "parquet" and _is_gzip(path):
+                raise InputError(
+                    f"{path}: a gzip-compressed Parquet file would have to be inflated whole (Parquet needs random "
+                    "access and compresses its own pages); decompress it first (gunzip -k) or write it with Parquet's "
+                    "own compression"
+                )
+        self.limits = limits
+        self.outside_links = outside_links
+        self.sizes = [_input_size(p) for p in self.paths]
+        self.progress = Progress(total=sum(self.sizes))
+        self._fingerprints: list | None = None
+        self.stopped: str | None = None  # why reading stopped early (a limit), once it has
+
+    @property
+    def fingerprints(self) -> list[dict]:
+        if self._fingerprints is None:
+            self._fingerprints = [fingerprint(p) for p in self.paths]
+        return self._fingerprints
 
     def items(self, skip: int = 0) -> Iterator[Item]:
         skipper = Skip(skip)
-        for path, fmt, (_, size) in zip(self.paths, self.formats, self.fingerprints):
-            reader = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet, "dir": read_dir, "doc": read_doc}[
-                fmt
-            ]
-            yield from reader(path, skipper, self.progress)
+        count = skip
+        for path, fmt, size in zip(self.paths, self.formats, self.sizes):
+            if fmt == "dir":
+                items = read_dir(path, skipper, self.progress, outside_links=self.outside_links)
+            else:
+                reader = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet, "doc": read_doc}[fmt]
+                items = reader(path, skipper, self.progress)
+            for item in items:
+                self.stopped = self._over_limit(count)
+                if self.stopped:
+                    return
+                count += 1
+                yield item
             self.progress.done += size
             self.progress.current = 0
+
+    def _over_limit(self, count: int) -> str | None:
+        """Why the record after ``count`` records must not be read, or None."""
+        records, limit_bytes = self.limits.records, self.limits.bytes
+        if records is not None and count >= records:
+            return f"--max-records {records:,} reached: the output holds the first {count:,} records"
+        if limit_bytes is not None and self.progress.read_bytes > limit_bytes:
+            return (
+                f"--max-bytes {limit_bytes:,} reached ({self.progress.read_bytes:,} bytes of input read): "
+                f"the output holds the first {count:,} records"
+            )
+        return None
+
+
+def _input_size(path: Path) -> int:
+    if path.is_dir():
+        return sum(_size(f) for f in _doc_files(path))
+    return _size(path)
 
 
 def _open_binary(path: Path):
@@ -184,6 +277,7 @@ def read_jsonl(path: Path, skip: Skip, progress: Progress) -> Iterator[Item]:
         try:
             for number, line, too_long in _lines(stream):
                 progress.current = raw.tell()
+                progress.read_bytes += too_long or len(line)
                 if not too_long and not line.strip():
                     continue
                 if skip.take():
@@ -234,53 +328,139 @@ def parse_jsonl_line(line: bytes, name: str, number: int, too_long: int = 0) -> 
         record = json.loads(decoded)
     except json.JSONDecodeError as error:
         return Item(default_id, error=f"line {number}: not valid JSON: {error}")
+    except RecursionError:
+        return Item(default_id, error=f"line {number}: JSON nested too deeply to read")
+    except Exception as error:  # noqa: BLE001 - whatever a line does, it fails alone
+        return Item(default_id, error=f"line {number}: not readable as JSON: {type(error).__name__}: {error}")
     if not isinstance(record, dict):
         return Item(default_id, error=f"line {number}: record must be a JSON object, got {type(record).__name__}")
     record = with_id(record, default_id)
+    if _too_deep(record):
+        return Item(default_id, error=f"line {number}: JSON nested more than {MAX_DEPTH} levels deep")
     return Item(record["id"], article=record)
+
+
+def _too_deep(value, depth: int = 0) -> bool:
+    """Whether a parsed record nests deeper than ``MAX_DEPTH`` (its fields pass through to the output)."""
+    if depth > MAX_DEPTH:
+        return True
+    if isinstance(value, dict):
+        return any(_too_deep(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(_too_deep(v, depth + 1) for v in value)
+    return False
 
 
 # --- CSV ---------------------------------------------------------------------------------------
 
 
-def read_csv(path: Path, skip: Skip, progress: Progress) -> Iterator[Item]:
-    csv.field_size_limit(MAX_LINE_BYTES)
+def read_csv(path: Path, skip: Skip, progress: Progress, limit: int = MAX_LINE_BYTES) -> Iterator[Item]:
+    """CSV read strictly, one record at a time, never holding more than ``limit`` bytes of one record.
+
+    A quoted field may span lines. A quote that never closes properly (the record it starts does not
+    parse strictly, runs past ``limit`` bytes or to the end of the file) is an error record at the line
+    where it starts, and the lines after that line are read again as rows.
+    """
+    csv.field_size_limit(max(csv.field_size_limit(), limit))
     try:
         stream, raw = _open_binary(path)
     except OSError as error:
         yield Item(f"{path.name}:2", error=f"cannot open {path}: {error}")
         return
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
-    with raw, text:
-        reader = csv.reader(text)
-        line = 1
+    number = 0
+    with raw, stream:
         try:
-            header = next(reader, None)
-            if header is None:
-                return
-            header = [h.lstrip("\ufeff").strip() for h in header]
-            line = reader.line_num
-            while True:
-                start = line + 1
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as error:
-                    line = reader.line_num
-                    if not skip.take():
-                        yield Item(f"{path.name}:{start}", error=f"line {start}: not valid CSV: {error}")
-                    continue
-                line = reader.line_num
+            lines = _Replay(_lines(stream, limit))
+            header = None
+            for start, record, error in _csv_records(lines, limit):
+                number = start
                 progress.current = raw.tell()
+                progress.read_bytes += len(record)
+                if header is None:
+                    if error:
+                        yield Item(f"{path.name}:{start}", error=f"line {start}: the header is not valid CSV: {error}")
+                        return
+                    header = [h.lstrip("\ufeff").strip() for h in _parse_csv(record)[0]]
+                    continue
                 if skip.take():
                     continue
-                yield csv_item(header, row, path.name, start)
+                if error:
+                    yield Item(f"{path.name}:{start}", error=f"line {start}: not valid CSV: {error}")
+                    continue
+                yield csv_item(header, _parse_csv(record)[0], path.name, start)
         except _READ_ERRORS as error:
             if not skip.take():
                 yield Item(
-                    f"{path.name}:{line + 1}", error=f"line {line + 1} on: cannot read the rest of {path.name}: {error}"
+                    f"{path.name}:{number + 1}",
+                    error=f"line {number + 1} on: cannot read the rest of {path.name}: {error}",
                 )
+
+
+class _Replay:
+    """An iterator of lines that can be told to give some lines again (after an unbalanced quote)."""
+
+    def __init__(self, lines: Iterator):
+        self.lines = lines
+        self.pending: list = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.pending.pop(0) if self.pending else next(self.lines)
+
+    def replay(self, lines: list) -> None:
+        self.pending[:0] = lines
+
+
+def _csv_records(lines: _Replay, limit: int) -> Iterator[tuple[int, bytes, str | None]]:
+    """(first line number, the record's bytes, an error or None) per CSV record; blank lines skipped."""
+    for number, line, too_long in lines:
+        if too_long:
+            yield number, b"", f"{too_long:,} bytes on one line; the limit is {limit:,} bytes"
+            continue
+        if not line.strip(b"\r\n"):
+            continue
+        taken = [(number, line, too_long)]
+        record = line
+        error = None
+        while record.count(b'"') % 2:  # a quoted field continues on the next line
+            following = next(lines, None)
+            if following is None:
+                error = "a quote opened here never closes"
+                break
+            taken.append(following)
+            if following[2] or len(record) + len(following[1]) > limit:
+                error = f"a quote opened here does not close within {limit:,} bytes"
+                break
+            record += following[1]
+        if error is None and len(taken) > 1:
+            try:
+                _parse_csv(record)
+            except csv.Error as strict:
+                error = f"a quote opened here does not close properly ({strict})"
+        if error is not None and len(taken) > 1:
+            lines.replay(taken[1:])  # the quote was unbalanced: the lines after this one are rows
+            record = line
+        if error is None:
+            try:
+                _parse_csv(record)
+            except csv.Error as strict:
+                error = str(strict)
+        yield number, record, error
+
+
+def _parse_csv(record: bytes) -> list[list[str]]:
+    """The rows of one record (strict quoting); bytes that are not UTF-8 kept as surrogates."""
+    text = record.decode("utf-8", errors="surrogateescape")
+    if text.endswith("\n"):
+        text = text[:-1]
+        if text.endswith("\r"):
+            text = text[:-1]
+    rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    if len(rows) > 1:
+        raise csv.Error("more than one record")
+    return rows or [[]]
 
 
 def csv_item(header: list[str], row: list[str], name: str, line: int) -> Item:
@@ -311,16 +491,9 @@ def _has_surrogates(value: str) -> bool:
 def read_parquet(path: Path, skip: Skip, progress: Progress, batch_rows: int = 1024) -> Iterator[Item]:
     import pyarrow.parquet as pq
 
-    temporary = None
     row = 0
     try:
-        if _is_gzip(path):  # Parquet needs random access: decompress to a temporary file first
-            temporary = tempfile.NamedTemporaryFile(suffix=".parquet", delete=False)
-            with gzip.open(path, "rb") as source, temporary:
-                shutil.copyfileobj(source, temporary, 1 << 20)
-            parquet = pq.ParquetFile(temporary.name)
-        else:
-            parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(path)
         metadata = parquet.metadata
         columns = [c for c in ARTICLE_FIELDS if c in parquet.schema_arrow.names]
         groups = list(range(metadata.num_row_groups))
@@ -337,15 +510,13 @@ def read_parquet(path: Path, skip: Skip, progress: Progress, batch_rows: int = 1
                     if skip.take():
                         continue
                     progress.current = size * row // total
+                    progress.read_bytes += sum(len(v) for v in values.values() if isinstance(v, (str, bytes)))
                     yield mapping_item(values, f"{path.name}:{row}", f"row {row}")
     except Exception as error:  # noqa: BLE001 - pyarrow raises several types for a corrupt file
         if not skip.take():
             yield Item(
                 f"{path.name}:{row + 1}", error=f"row {row + 1} on: cannot read the rest of {path.name}: {error}"
             )
-    finally:
-        if temporary is not None:
-            os.unlink(temporary.name)
 
 
 def mapping_item(values: dict, default_id: str, where: str) -> Item:
@@ -374,16 +545,37 @@ def _doc_files(directory: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(directory).as_posix())
 
 
-def read_dir(directory: Path, skip: Skip, progress: Progress) -> Iterator[Item]:
+def read_dir(directory: Path, skip: Skip, progress: Progress, outside_links: bool = False) -> Iterator[Item]:
+    inside = directory.resolve()
     for path in _doc_files(directory):
         if not skip.take():
-            yield doc_item(path, path.relative_to(directory).as_posix())
+            doc_id = path.relative_to(directory).as_posix()
+            if not outside_links and path.is_symlink() and not _within(path, inside):
+                yield Item(doc_id, error=f"{doc_id}: a link to a file outside {directory} (not read)")
+            else:
+                item = doc_item(path, doc_id)
+                progress.read_bytes += _chars_of(item)
+                yield item
         progress.current += _size(path)
+
+
+def _within(path: Path, directory: Path) -> bool:
+    try:
+        path.resolve().relative_to(directory)
+    except (OSError, RuntimeError, ValueError):  # a loop, or outside
+        return False
+    return True
+
+
+def _chars_of(item: Item) -> int:
+    return len((item.article or {}).get("text") or "")
 
 
 def read_doc(path: Path, skip: Skip, progress: Progress) -> Iterator[Item]:
     if not skip.take():
-        yield doc_item(path, path.name)
+        item = doc_item(path, path.name)
+        progress.read_bytes += _chars_of(item)
+        yield item
 
 
 def doc_item(path: Path, doc_id: str) -> Item:
@@ -397,11 +589,30 @@ def doc_item(path: Path, doc_id: str) -> Item:
         return Item(doc_id, error=f"{doc_id}: cannot read: {error}")
     if len(data) > MAX_FILE_BYTES:
         return Item(doc_id, error=f"{doc_id}: more than {MAX_FILE_BYTES:,} bytes uncompressed")
+    if looks_binary(data):
+        return Item(doc_id, error=f"{doc_id}: binary data, not text")
     text = decode_document(data)
     if DOC_SUFFIXES[_suffix(path)] == "html":
         title, text = html_to_text(text)
         return Item(doc_id, article={"id": doc_id, "title": title, "text": text})
     return Item(doc_id, article={"id": doc_id, "text": text})
+
+
+_CONTROL = set(range(0, 9)) | {11} | set(range(14, 32)) | {127}
+
+
+def looks_binary(data: bytes, sample: int = 8192) -> bool:
+    """Binary, not text: a NUL byte, or (in the first ``sample`` bytes) more than 1% control characters
+    (C0 controls other than tab, line breaks and form feed; DEL). Random or compressed bytes hold about
+    10%; text in a legacy 8-bit encoding (Latin-1, Windows-1251) holds none and is still read."""
+    head = data[:sample]
+    if b"\0" in data:
+        return True
+    if not head:
+        return False
+    text = head.decode("utf-8", errors="replace")
+    controls = sum(1 for c in text if ord(c) < 128 and ord(c) in _CONTROL)
+    return controls > max(1, len(text) // 100)
 
 
 def decode_document(data: bytes) -> str:

@@ -29,7 +29,8 @@ from pathlib import Path
 from classifier.articles import Scorer
 from classifier.store import DEFAULT_MODEL_URI
 from scoring.local import run
-from scoring.readers import FORMATS, InputError, Source
+from scoring.outputs import prepare
+from scoring.readers import FORMATS, InputError, Limits, Source
 from scoring.records import RunError, Summary
 
 
@@ -69,7 +70,25 @@ def parse_args(argv: list[str] | None):
         "--log-every", type=float, default=30.0, help="seconds between log lines when stderr is not a terminal"
     )
     parser.add_argument("--summary-json", type=Path, help="also write the summary as JSON here")
+    parser.add_argument(
+        "--max-records", type=_positive, metavar="N", help="stop (exit 2) after N records; --resume goes on later"
+    )
+    parser.add_argument(
+        "--max-bytes", type=_positive, metavar="N", help="stop (exit 2) once N bytes of (uncompressed) input are read"
+    )
+    parser.add_argument(
+        "--follow-outside-links",
+        action="store_true",
+        help="read symlinks in input directories that point outside them (by default: error records)",
+    )
     return parser.parse_args(argv)
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return number
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,8 +106,13 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             inputs, output = [Path(p) for p in args.inputs], Path(args.output)
-            Source(inputs, args.format)  # fail on a missing input before loading the model
-            scorer = load_scorer(args.model)
+            Source(inputs, args.format)  # every run-level failure shows before the model loads
+            prepared = prepare(output, args.resume)
+            try:
+                scorer = load_scorer(args.model)
+            except BaseException:
+                prepared.lock.release()
+                raise
             total, this_run = run(
                 inputs,
                 output,
@@ -97,10 +121,16 @@ def main(argv: list[str] | None = None) -> int:
                 resume=args.resume,
                 fmt=args.format,
                 log_every=args.log_every,
+                limits=Limits(args.max_records, args.max_bytes),
+                outside_links=args.follow_outside_links,
+                prepared=prepared,
             )
             model = scorer.name
     except (RunError, InputError) as error:
         print(f"score: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # the output or its checkpoint failed while the run was writing
+        print(f"score: cannot write {error.filename or args.output}: {error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("score: interrupted; run again with --resume to continue", file=sys.stderr)

@@ -53,22 +53,35 @@ def session(master: str, conf: list[str]):
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(master).appName("narrative-classifier-score")
+    if master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers: this interpreter (a venv)
+        os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"  # the JVM's own sockets: loopback only
+    for key, value in spark_settings(master, conf).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def spark_settings(master: str, conf: list[str]) -> dict[str, str]:
+    """The session's settings: in local mode every socket (driver, block manager) binds to loopback
+    and the UI is off, so that nothing listens on the machine's external addresses."""
     settings = {
         "spark.sql.execution.arrow.maxRecordsPerBatch": "2000",
         "spark.executorEnv.OMP_NUM_THREADS": "1",  # one torch/BLAS thread per task: Spark runs one task per core
         "spark.ui.showConsoleProgress": "false",
     }
     if master.startswith("local"):
-        settings |= {"spark.sql.shuffle.partitions": "2", "spark.ui.enabled": "false"}
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers: this interpreter (a venv)
+        settings |= {
+            "spark.sql.shuffle.partitions": "2",
+            "spark.ui.enabled": "false",
+            "spark.driver.host": "127.0.0.1",
+            "spark.driver.bindAddress": "127.0.0.1",
+        }
     for item in conf:
         key, sep, value = item.partition("=")
         if not sep:
             raise RunError(f"--spark-conf {item!r}: expected KEY=VALUE")
         settings[key.strip()] = value
-    for key, value in settings.items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
+    return settings
 
 
 def ship_package(spark, workdir: Path) -> None:

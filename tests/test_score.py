@@ -581,8 +581,8 @@ def test_rest_server_scores_a_batch_in_order(tiny_model_store, scorer, tmp_path)
         "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    command = [str(bin_dir / "mlflow"), "models", "serve", "-m", tiny_model_store["model"], "--env-manager", "local",
-               "-h", "127.0.0.1", "-p", str(port), "--workers", "1"]  # fmt: skip
+    command = [sys.executable, "-m", "scoring.serve", "--model", tiny_model_store["model"], "--host", "127.0.0.1",
+               "--port", str(port)]  # fmt: skip
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen(
         command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -97,7 +97,52 @@ def parse_config(raw: dict, where: str = "config") -> ExperimentConfig:
                 f"{where}: model.params: unknown key {key!r} for {config.model.kind}; known: {sorted(defaults)}"
             )
         _check_param(key, value, defaults[key], where)
+    check_ranges(config, where)
     return config
+
+
+# model.params whose values must be > 0, >= 0, or in [0, 1): any kind that has the key.
+_POSITIVE = {"word_ngram_max", "char_ngram_min", "char_ngram_max", "max_features", "min_df", "C", "max_iter",
+             "max_length", "batch_size", "eval_batch_size", "epochs", "learning_rate", "pos_weight_max", "weight_step"}  # fmt: skip
+_NON_NEGATIVE = {"stride", "max_steps", "weight_decay", "max_train_rows", "eval_every", "patience", "dev_max_rows",
+                 "threads", "random_state"}  # fmt: skip
+_FRACTION = {"warmup_ratio"}
+
+
+def check_ranges(config: ExperimentConfig, where: str) -> None:
+    """Values in range, before any run starts: each error names the key and the file."""
+    if config.seed < 0:
+        raise ConfigError(f"{where}: seed must be >= 0, got {config.seed}")
+    params = config.model.params
+    for key, value in params.items():
+        at = f"{where}: model.params.{key}"
+        if key in _POSITIVE | _NON_NEGATIVE | _FRACTION:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"{at}: expected a number, got {value!r}")
+            if key in _POSITIVE and not value > 0:
+                raise ConfigError(f"{at}: must be > 0, got {value}")
+            if key in _NON_NEGATIVE and value < 0:
+                raise ConfigError(f"{at}: must be >= 0, got {value}")
+            if key in _FRACTION and not 0 <= value < 1:
+                raise ConfigError(f"{at}: must be in [0, 1), got {value}")
+    if params.get("weight_step", 0) > 1:
+        raise ConfigError(f"{where}: model.params.weight_step: must be at most 1, got {params['weight_step']}")
+    merged = {**model_defaults(config.model.kind), **params}
+    low, high = merged.get("char_ngram_min"), merged.get("char_ngram_max")
+    if low is not None and high is not None and low > high:
+        raise ConfigError(f"{where}: model.params: char_ngram_min ({low}) is above char_ngram_max ({high})")
+    stride, length = merged.get("stride"), merged.get("max_length")
+    if stride is not None and length is not None and stride >= length:
+        raise ConfigError(f"{where}: model.params: stride ({stride}) must be below max_length ({length})")
+    members = params.get("members", [])
+    if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+        raise ConfigError(f"{where}: model.params.members: expected a list of experiment names, got {members!r}")
+    weights = params.get("weights", [])
+    if weights != "dev" and not (
+        isinstance(weights, list)
+        and all(isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0 for w in weights)
+    ):
+        raise ConfigError(f"{where}: model.params.weights: expected 'dev' or a list of numbers >= 0, got {weights!r}")
 
 
 def _build(cls, raw, where: str):

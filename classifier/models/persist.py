@@ -6,8 +6,17 @@ from pathlib import Path
 
 import skops.io as sio
 
-# Types outside scikit-learn / numpy that skops asks about. Everything else it flags is refused.
-_TRUSTED_PREFIXES = ("classifier.", "sklearn.", "numpy.", "scipy.", "builtins.")
+# The exact types the project's skops files hold beyond those skops trusts by itself (scikit-learn
+# estimators, numpy arrays and scalars, builtin containers). A file carrying any other type (a
+# function such as builtins.exec, numpy.vectorize, operator.methodcaller, ...) is refused unread.
+TRUSTED_TYPES = frozenset(
+    {
+        "classifier.calibration.Calibrated",
+        "classifier.models.embeddings.EmbeddingLogReg",
+        "classifier.models.tfidf.CompactTfidfVectorizer",
+        "classifier.models.tfidf.TfidfLogReg",
+    }
+)
 
 
 def save_skops(model, path: Path) -> Path:
@@ -18,9 +27,9 @@ def save_skops(model, path: Path) -> Path:
 
 
 def load_skops(path: Path):
-    """Load a skops file, trusting only this package's and scikit-learn's own types."""
+    """Load a skops file holding only skops's default types and ``TRUSTED_TYPES``; refuse any other."""
     untrusted = sio.get_untrusted_types(file=path)
-    refused = [name for name in untrusted if not name.startswith(_TRUSTED_PREFIXES)]
+    refused = sorted(name for name in untrusted if name not in TRUSTED_TYPES)
     if refused:
         raise ValueError(f"{path} holds types this package does not trust: {refused}")
     return sio.load(path, trusted=untrusted)
