@@ -13,6 +13,7 @@ TRUSTED_TYPES = frozenset(
     {
         "classifier.calibration.Calibrated",
         "classifier.models.embeddings.EmbeddingLogReg",
+        "classifier.models.multilingual.MultilingualLogReg",
         "classifier.models.tfidf.CompactTfidfVectorizer",
         "classifier.models.tfidf.TfidfLogReg",
     }
