@@ -5,6 +5,7 @@
     python -m data.reading bulk --out DIR [--size 500]      # every unread paragraph, in reading order
     python -m data.reading ingest DIR...                    # readers' files -> data/annotations/read.csv
     python -m data.reading record DIR FILE -o CSV           # one reader's file as ids and stances
+    python -m data.reading adjudicate FILE DIR...           # resolved disagreements replace the labels
     python -m data.reading second --out DIR [--size 1000]   # a stratified random sample to read again
     python -m data.reading agreement FIRST SECOND           # Cohen's kappa per label, source and language
 
@@ -365,6 +366,33 @@ def record(folder: Path, labels_name: str, output: Path) -> int:
     return len(rows)
 
 
+def adjudicate(folders: list[Path], path: Path, annotations_dir: Path = ANNOTATIONS_DIR) -> int:
+    """Replace the labels of the paragraphs in ``path`` (lines ``key|c|a|reason`` over the keys of
+    ``folders``) in whichever annotation file holds them, the note marked ``adjudicated``."""
+    keys: dict[str, dict] = {}
+    for folder in folders:
+        keys |= {k["key"]: k for k in map(json.loads, (folder / "keys.jsonl").read_text(encoding="utf-8").splitlines())}
+    decided = {keys[key]["uid"]: label for key, label in read_reader_file(path, keys).items()}
+    changed = 0
+    for file in sorted(annotations_dir.glob("*.csv")):
+        with file.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        touched = False
+        for row in rows:
+            label = decided.get(uid_of(row["source"], row["doc_id"], int(row["index"])))
+            if label is None:
+                continue
+            row.update({name: label[name] for name in LABELS}, note=f"adjudicated: {label['note']}".strip())
+            touched, changed = True, changed + 1
+        if touched:
+            with file.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=GOLD_FIELDS, lineterminator="\n")
+                writer.writeheader()
+                writer.writerows(rows)
+    print(f"{changed} of {len(decided)} adjudicated paragraphs updated")
+    return changed
+
+
 # --- second reading and agreement ------------------------------------------------------------------
 
 
@@ -499,6 +527,9 @@ def main(argv: list[str] | None = None) -> int:
     ingest_parser = commands.add_parser("ingest")
     ingest_parser.add_argument("folders", type=Path, nargs="+")
     ingest_parser.add_argument("--labels", default="labels.txt", help="the reader's file in each folder")
+    adjudicate_parser = commands.add_parser("adjudicate")
+    adjudicate_parser.add_argument("file", type=Path, help="key|c|a|reason lines")
+    adjudicate_parser.add_argument("folders", type=Path, nargs="+", help="the batches whose keys the file uses")
     record_parser = commands.add_parser("record")
     record_parser.add_argument("folder", type=Path)
     record_parser.add_argument("labels")
@@ -506,6 +537,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "ingest":
         ingest(args.folders, labels_name=args.labels)
+        return 0
+    if args.command == "adjudicate":
+        adjudicate(args.folders, args.file)
         return 0
     if args.command == "record":
         print(f"{record(args.folder, args.labels, args.output)} labels in {args.output}")
