@@ -494,13 +494,14 @@ def calibration_agreement(folder: Path) -> dict | None:
 
 
 def second_agreement(annotations_dir: Path, folder: Path) -> pd.DataFrame | None:
-    """Kappa per label of the second reading (``folder/reading_2.csv``) against the first reading,
-    overall, per source and per language."""
-    path = folder / "reading_2.csv"
-    if not path.exists():
+    """Kappa per label of the second reading (``folder/reading_2.csv``) against the first reading of
+    the same paragraphs as it stood then (``folder/reading_1.csv``), overall, per source and per
+    language."""
+    path, first_path = folder / "reading_2.csv", folder / "reading_1.csv"
+    if not path.exists() or not first_path.exists():
         return None
     second = _read_file(path)
-    first = read_annotations(annotations_dir)
+    first = _read_file(first_path)  # the first reading as it stood before the disagreements were resolved
     langs = pd.read_csv(folder / "languages.csv", dtype=str) if (folder / "languages.csv").exists() else None
     first = first.merge(second[["source", "doc_id", "index"]], on=["source", "doc_id", "index"])
     if langs is not None:
