@@ -20,7 +20,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup data train promote predict example ui test test-slow clean compare score serve bench
+.PHONY: help all setup data train promote predict example ui test test-slow clean compare score serve bench report report-demo
 
 help: ## List the verbs
 	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -81,7 +81,6 @@ SCORES ?= output/example_dump.jsonl
 REPORT ?= output/report.html
 REPORT_ARGS ?=
 DEMO_CORPORA = $(if $(CORPORA),$(CORPORA),$(abspath ../shared/data))
-.PHONY: report report-demo
 
 report: setup ## Report over scored dumps SCORES (JSONL/Parquet) into REPORT (HTML + aggregates CSV/Parquet); REPORT_ARGS=--period week etc.
 	$(PY) -m scoring.report $(SCORES) -o $(REPORT) $(REPORT_ARGS)
