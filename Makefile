@@ -90,5 +90,5 @@ report-demo: setup ## Score the EUvsDisinfo claims (read from CORPORA at run tim
 	@$(PY) -c "from classifier.articles import Scorer; Scorer.from_mlflow('$(MODEL)')" 2>/dev/null \
 		|| (echo "report-demo: no model at $(MODEL); training the baseline champion first" && $(MAKE) train EXP=baseline CORPORA=$(CORPORA) && $(MAKE) promote)
 	$(PY) -m scoring.score output/euvsdisinfo_claims.jsonl -o output/euvsdisinfo_scores.jsonl --model $(MODEL)
-	$(PY) -m scoring.report output/euvsdisinfo_scores.jsonl -o output/report-demo.html --multi-sep + --min-articles 10 \
+	$(PY) -m scoring.report output/euvsdisinfo_scores.jsonl -o output/report-demo.html --multi-sep + --min-articles 10 --languages "" \
 		--title "EUvsDisinfo claims: narrative report" $(REPORT_ARGS)
