@@ -41,8 +41,8 @@ from pathlib import Path
 
 from classifier.labels import LABEL_SPECS, LABELS, reported_column
 from classifier.stance import REPORTS, VOICES
+from scoring.report_charts import STANCES, charts, column
 
-STANCES = (VOICES, REPORTS)
 ALL = "all"
 UNDATED = "undated"
 DIMENSIONS = ("all", "source", "lang")
@@ -179,7 +179,8 @@ def wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
 
 # --- pass 1: counts -----------------------------------------------------------------------------
 
-# Per (day, dimension, value): [articles ok, then voices and reports per label in LABELS order].
+# Per (day, dimension, value): [articles ok, then voices and reports per label in LABELS order]; ``column``
+# gives the index of a label's stance.
 WIDTH = 1 + 2 * len(LABELS)
 
 
@@ -255,10 +256,6 @@ class Counts:
                 for index, count in enumerate(cell):
                     out[value][index] += count
         return out
-
-
-def column(label: str, stance: str) -> int:
-    return 1 + 2 * LABELS.index(label) + STANCES.index(stance)
 
 
 def aggregate_rows(rolled: dict) -> list[dict]:
@@ -429,8 +426,6 @@ def quality_metrics(metrics: dict) -> dict:
 
 
 def render_html(report: dict) -> str:
-    from scoring.report_charts import charts
-
     template = (ASSETS / "report.html").read_text(encoding="utf-8")
     parts = {
         "TITLE": html.escape(report["title"]),

@@ -5,10 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from classifier.labels import LABEL_SPECS
+from classifier.labels import LABEL_SPECS, LABELS
 from classifier.stance import REPORTS, VOICES
 
 TOP_GROUPS = 6
+STANCES = (VOICES, REPORTS)
+
+
+def column(label: str, stance: str) -> int:
+    """The index of a label's stance count in an aggregate cell: [articles, voices/reports per label...]."""
+    return 1 + 2 * LABELS.index(label) + STANCES.index(stance)
 
 
 def charts(report: dict) -> str:
@@ -16,8 +22,6 @@ def charts(report: dict) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from scoring.report import column
 
     rolled = report["rolled"]
     periods = sorted({p for p, _, _ in rolled if p != "undated"})
