@@ -20,7 +20,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup data train promote predict example ui test test-slow clean compare score serve bench
+.PHONY: help all setup data train promote predict example ui test test-slow clean compare score serve bench report report-demo
 
 help: ## List the verbs
 	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -75,3 +75,20 @@ test-slow: setup ## Run the slow tests (real corpora, full training)
 
 clean: ## Remove the built table and outputs (keeps .venv and the MLflow store)
 	rm -rf build output
+
+# --- Narrative report over scored dumps -----------------------------------------------------------
+SCORES ?= output/example_dump.jsonl
+REPORT ?= output/report.html
+REPORT_ARGS ?=
+DEMO_CORPORA = $(if $(CORPORA),$(CORPORA),$(abspath ../shared/data))
+
+report: setup ## Report over scored dumps SCORES (JSONL/Parquet) into REPORT (HTML + aggregates CSV/Parquet); REPORT_ARGS=--period week etc.
+	$(PY) -m scoring.report $(SCORES) -o $(REPORT) $(REPORT_ARGS)
+
+report-demo: setup ## Score the EUvsDisinfo claims (read from CORPORA at run time) with MODEL and report on them: output/report-demo.html
+	$(PY) -m scoring.report_demo --corpora $(DEMO_CORPORA) -o output/euvsdisinfo_claims.jsonl
+	@$(PY) -c "from classifier.articles import Scorer; Scorer.from_mlflow('$(MODEL)')" 2>/dev/null \
+		|| (echo "report-demo: no model at $(MODEL); training the baseline champion first" && $(MAKE) train EXP=baseline CORPORA=$(CORPORA) && $(MAKE) promote)
+	$(PY) -m scoring.score output/euvsdisinfo_claims.jsonl -o output/euvsdisinfo_scores.jsonl --model $(MODEL)
+	$(PY) -m scoring.report output/euvsdisinfo_scores.jsonl -o output/report-demo.html --multi-sep + --min-articles 10 --languages "" \
+		--title "EUvsDisinfo claims: narrative report" $(REPORT_ARGS)

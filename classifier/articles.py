@@ -7,8 +7,10 @@ flagged for a column when that score reaches the column's threshold, i.e. when a
 flagged. Each paragraph gets a stance per label (voiced, reported, none) and the article a verdict per
 label (voices, reports, none) by the rule in ``classifier.stance``; ``evidence`` lists the paragraphs
 behind the verdicts with their stances and a snippet (the first ``SNIPPET_CHARS`` characters). The
-title, when given, is scored as a paragraph of its own (``field: "title"``). Thresholds come from the
-logged model's metadata, the one place they are stored.
+title, when given, is scored as a paragraph of its own (``field: "title"``). The input fields in
+``PASS_THROUGH`` (title, url, date, source, lang) are copied to every record, null when not given, so
+that reports over the records can group by date, outlet and language and link to the article.
+Thresholds come from the logged model's metadata, the one place they are stored.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from classifier.text import Paragraph, split_paragraphs
 
 MAX_TEXT_CHARS = 2_000_000
 SNIPPET_CHARS = 300
+# Input fields copied to every record (null when not given), for reports over the scored records.
+PASS_THROUGH = ("title", "url", "date", "source", "lang")
 
 
 @dataclass
@@ -118,9 +122,23 @@ def _record(article_id, status: str, scorer: Scorer, **fields) -> dict:
         "evidence": [],
         "paragraphs": [],
         "model": scorer.name,
+        **dict.fromkeys(PASS_THROUGH),
     }
     record.update(fields)
     return record
+
+
+def pass_through(article) -> dict:
+    """The article's pass-through fields that are given, as text (a date as ISO 8601)."""
+    if not isinstance(article, dict):
+        return {}
+    out = {}
+    for key in PASS_THROUGH:
+        value = article.get(key)
+        if value is None or value == "":
+            continue
+        out[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return out
 
 
 def validate_article(article) -> tuple[str, str | None]:
@@ -144,27 +162,27 @@ def validate_article(article) -> tuple[str, str | None]:
 
 def score_articles(articles: Iterable[dict], scorer: Scorer) -> list[dict]:
     """Score a batch of articles: one record per article, in order; bad articles become error records."""
-    prepared: list[tuple[object, list[tuple[str, object]] | str]] = []
+    prepared: list[tuple[object, list[tuple[str, object]] | str, dict]] = []
     texts: list[str] = []
     for number, article in enumerate(articles):
         article_id = article.get("id", number) if isinstance(article, dict) else number
         try:
             text, title = validate_article(article)
         except ValueError as error:
-            prepared.append((article_id, str(error)))
+            prepared.append((article_id, str(error), pass_through(article)))
             continue
         pieces = []
         if title and title.strip():
             pieces.append(("title", _whole(title)))
         pieces += [("text", p) for p in split_paragraphs(text)]
-        prepared.append((article_id, pieces))
+        prepared.append((article_id, pieces, pass_through(article)))
         texts += [p.text for _, p in pieces]
 
     probs = _predict(scorer, texts)
     records, row = [], 0
-    for article_id, pieces in prepared:
+    for article_id, pieces, given in prepared:
         if isinstance(pieces, str):
-            records.append(error_record(article_id, pieces, scorer))
+            records.append(error_record(article_id, pieces, scorer) | given)
             continue
         paragraphs = []
         for field, paragraph in pieces:
@@ -181,7 +199,7 @@ def score_articles(articles: Iterable[dict], scorer: Scorer) -> list[dict]:
                     "stances": paragraph_stances(scores, scorer.thresholds),
                 }
             )
-        records.append(article_record(article_id, paragraphs, scorer, [p.text for _, p in pieces]))
+        records.append(article_record(article_id, paragraphs, scorer, [p.text for _, p in pieces]) | given)
     return records
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from classifier.articles import Scorer
+from classifier.articles import PASS_THROUGH, Scorer
 from scoring.local import run
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -18,8 +18,11 @@ def test_legacy_model_scores_as_before(tmp_path):
     out = tmp_path / "records.jsonl"
     run([EXAMPLES], out, scorer, log=io.StringIO())
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    for record in records:
+    inputs = [json.loads(line) for line in EXAMPLES.read_text().splitlines()]
+    for record, article in zip(records, inputs, strict=True):
         assert record.pop("model")
+        # the input's pass-through fields, not the model's: checked against the input, then set aside
+        assert {key: record.pop(key) for key in PASS_THROUGH} == {key: article.get(key) for key in PASS_THROUGH}
     expected = json.loads((FIXTURES / "legacy_model_records.json").read_text())
     assert _same(records, expected)
 
