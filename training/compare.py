@@ -124,6 +124,67 @@ def markdown(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([fmt(header), rule, *(fmt(line) for line in rows)])
 
 
+README_BLOCK = "judgement"
+README_COLUMNS = (
+    ("voiced macro-F1", "voiced_macro_f1"),
+    ("reported macro-F1", "reported_macro_f1"),
+    ("conspiracy voiced F1", "conspiracy_framing/voiced_f1"),
+    ("anti-foreign voiced F1", "anti_foreign_rhetoric/voiced_f1"),
+    ("conspiracy reported F1", "conspiracy_framing/reported_f1"),
+    ("anti-foreign reported F1", "anti_foreign_rhetoric/reported_f1"),
+    (
+        "reported called voiced (c / a)",
+        ("conspiracy_framing/reported_as_voiced", "anti_foreign_rhetoric/reported_as_voiced"),
+    ),
+    ("hard negatives called voiced", "hard_negative_fpr"),
+)
+
+
+def judgement_markdown(runs, versions: dict[str, list[str]], uri: str, when: str) -> str:
+    """The judgement figures of ``runs`` (one row each) as the README's table, with where and when."""
+    head = ["experiment", "version", "kind", *(name for name, _ in README_COLUMNS)]
+    rows = []
+    for run in runs:
+        cells = [
+            run.info.run_name,
+            ", ".join(versions.get(run.info.run_id, [])) or "-",
+            run.data.tags.get("model_kind", "?"),
+        ]
+        for _, key in README_COLUMNS:
+            if isinstance(key, tuple):
+                cells.append(" / ".join(interval(run, f"gold/judgement/{k}") or "–" for k in key))
+            else:
+                cells.append(interval(run, f"gold/judgement/{key}") or "–")
+        rows.append(cells)
+    n = next(
+        (
+            int(r.data.metrics.get("gold/conspiracy_framing/n", 0))
+            for r in runs
+            if "gold/conspiracy_framing/n" in r.data.metrics
+        ),
+        0,
+    )
+    negatives = next(
+        (
+            int(r.data.metrics["gold/judgement/hard_negatives"])
+            for r in runs
+            if "gold/judgement/hard_negatives" in r.data.metrics
+        ),
+        0,
+    )
+    hashes = sorted({r.data.tags.get("table_hash", "?") for r in runs})
+    lines = [
+        f"Frozen read test split: {n:,} paragraphs ({negatives:,} topic-matched hard negatives), table "
+        f"{', '.join(f'`{h}`' for h in hashes)}; store `{uri}`, written {when} by `python -m training.compare "
+        "--latest --readme`. Each figure: value [95% interval, article-grouped bootstrap].",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+        *("| " + " | ".join(cells) + " |" for cells in rows),
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -134,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--latest", action="store_true", help="only the latest finished run of each experiment")
     parser.add_argument("--runs", nargs="*", default=[], help="only these experiment (run) names")
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="write the judgement figures of these runs into README.md (between the judgement markers)",
+    )
     args = parser.parse_args(argv)
 
     tracking.configure()
@@ -144,6 +210,19 @@ def main(argv: list[str] | None = None) -> int:
     if not runs:
         print(f"No finished runs in {tracking.tracking_uri()}: train one with `make train EXP=...`.")
         return 1
+    if args.readme:
+        import datetime
+
+        from classifier.store import REPO_ROOT
+        from data.build import replace_block
+
+        readme = REPO_ROOT / "README.md"
+        body = judgement_markdown(
+            runs, versions_by_run(client), tracking.tracking_uri(), datetime.date.today().isoformat()
+        )
+        readme.write_text(replace_block(readme.read_text(), README_BLOCK, body))
+        print(body)
+        return 0
     print(f"Runs in {tracking.tracking_uri()} (experiment {tracking.EXPERIMENT!r}); thresholds tuned on dev per run.\n")
     print(markdown(*table(runs, versions_by_run(client), args.metric)))
     return 0

@@ -101,8 +101,9 @@ def log_evaluation(frame: pd.DataFrame, probs: np.ndarray, columns, thresholds, 
         stance, confusions = stance_metrics(frame, probs, columns, thresholds, prefix)
         metrics |= stance
         mlflow.log_dict(confusions, f"stance/{prefix}_confusion.json")
-        intervals, _ = judgement(frame, probs, columns, thresholds)
-        metrics |= judgement_metrics(intervals, prefix)
+        if prefix == "gold":  # the read rows of the test split (all of it, once every paragraph is read)
+            intervals, _ = judgement(frame, probs, columns, thresholds)
+            metrics |= judgement_metrics(intervals, prefix)
     mlflow.log_metrics(metrics)
     import matplotlib.pyplot as plt
 
@@ -115,7 +116,9 @@ def log_evaluation(frame: pd.DataFrame, probs: np.ndarray, columns, thresholds, 
 
 def print_judgement(metrics: dict[str, float], prefix: str) -> None:
     """The judgement figures of the read test split, with their 95% intervals."""
-    names = sorted({key.removesuffix("_low").removesuffix("_high") for key in metrics if "/judgement/" in key})
+    names = sorted(
+        {key.removesuffix("_low").removesuffix("_high") for key in metrics if key.startswith(f"{prefix}/judgement/")}
+    )
     if not names:
         return
     print(
