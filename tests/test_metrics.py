@@ -105,6 +105,19 @@ def test_promotion_needs_a_difference_beyond_noise():
     nearly = figures(0.002, 0.0, seed=3)
     won, reason = decide(nearly, figures(0.003, 0.0, seed=4))
     assert not won and "within noise" in reason
+    # A gain beyond noise but under MIN_GAIN does not change the champion either.
+    large = _read_frame(3000, seed=5)
+    columns, probs = _probs(large, 0.0, 0.0)
+    slightly = probs.copy()
+    flip = np.flatnonzero(large["conspiracy_framing_stance"].to_numpy() == "voiced")[:8]
+    slightly[flip, 0] = 0.1  # eight of ~600 voiced paragraphs missed: macro-F1 about 0.003 lower
+    best = judgement(large, probs, columns, dict.fromkeys(columns, 0.5))
+    worse = judgement(large, slightly, columns, dict.fromkeys(columns, 0.5))
+    won, reason = decide(
+        {"test": 0.0, "intervals": best[0], "replicates": best[1]},
+        {"test": 0.0, "intervals": worse[0], "replicates": worse[1]},
+    )
+    assert not won and "a gain under" in reason
     # Same voiced stances, reported stances better beyond noise: the candidate wins.
     won, reason = decide(figures(0.0, 0.0), figures(0.0, 0.3))
     assert won and "reported macro-F1 difference" in reason

@@ -4,10 +4,10 @@
 
 Rule: both versions are scored afresh on the read paragraphs of the frozen test split (``gold``).
 The candidate wins when its voiced macro-F1 (the F1 of the ``voiced`` stance, mean over the two labels)
-is higher than the champion's and the paired, article-grouped bootstrap 95% interval of the difference
-lies above 0. When that interval holds 0 (the two are the same within noise), it wins only if its
-reported macro-F1 is higher beyond noise in the same way and its voiced macro-F1 is not lower beyond
-noise. Otherwise the champion stays. Without read test paragraphs, the candidate wins when its
+is higher than the champion's by at least ``MIN_GAIN`` and the paired, article-grouped bootstrap 95%
+interval of the difference lies above 0. When it is not (the two are the same within noise, or the
+gain is too small to be worth a change of champion), it wins only if its reported macro-F1 is higher in
+the same way and its voiced macro-F1 is not lower beyond noise. Otherwise the champion stays. Without read test paragraphs, the candidate wins when its
 macro-F1 on the test split is higher. With no champion, the candidate becomes champion. The decision,
 the figures and their intervals are printed either way, and stored as a tag on the candidate.
 """
@@ -27,6 +27,8 @@ from training.config import DataConfig
 from training.dataset import load_splits
 from training.intervals import difference_interval
 from training.metrics import evaluate, judgement
+
+MIN_GAIN = 0.01  # a smaller gain, even beyond noise, does not change the champion
 
 
 def macro_f1(scorer: Scorer, frame, probs: np.ndarray) -> float | None:
@@ -67,21 +69,20 @@ def decide(candidate: dict, champion: dict | None) -> tuple[bool, str]:
             f"read test voiced macro-F1 {candidate['intervals']['voiced_macro_f1']} vs champion "
             f"{champion['intervals']['voiced_macro_f1']}; difference {voiced}"
         )
-        if voiced.low > 0:
+        if voiced.low > 0 and voiced.value >= MIN_GAIN:
             return True, reason + " (better beyond noise)"
         if voiced.high < 0:
             return False, reason + " (worse beyond noise)"
         ours, theirs = candidate["replicates"]["reported_macro_f1"], champion["replicates"]["reported_macro_f1"]
-        reason += " (within noise)"
+        reason += " (within noise)" if voiced.low <= 0 else f" (a gain under {MIN_GAIN})"
         if ours is None:
             return False, reason + "; the candidate has no reported outputs"
         if theirs is None:
             return True, reason + "; the champion has no reported outputs, the candidate has"
         reported = difference_interval(ours, theirs)
         reason += f"; reported macro-F1 difference {reported}"
-        return reported.low > 0, reason + (
-            " (better beyond noise)" if reported.low > 0 else " (not better beyond noise)"
-        )
+        better = reported.low > 0 and reported.value >= MIN_GAIN
+        return better, reason + (" (better beyond noise)" if better else " (not better by enough)")
     better = (candidate["test"] or 0.0) > (champion["test"] or 0.0)
     return (
         better,
