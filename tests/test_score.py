@@ -319,7 +319,7 @@ def test_malformed_records_become_error_records_and_the_run_goes_on(scorer, tmp_
     errors = {r["id"]: r["error"] for r in out if r["status"] == "error"}
     assert errors == {
         "number": "'text' must be a string, got int",
-        "missing": "missing 'text'",
+        "missing": "missing 'text' (the record's fields: id)",
         "messy.jsonl:5": errors["messy.jsonl:5"],
         "messy.jsonl:6": "line 6: not valid UTF-8 (byte 0xe9 at offset 28)",
         "nul": "'text' contains NUL bytes",
