@@ -189,10 +189,11 @@ def test_directory_reader_extracts_html_and_never_drops_a_file(tmp_path):
     items = list(Source([root]).items())
     assert [item.id for item in items] == ["a.txt", "broken.txt.gz", "c.txt.gz", "dead.txt", "legacy.txt", "sub/b.html"]
     by_id = {item.id: item for item in items}
-    assert by_id["sub/b.html"].article == {
+    assert by_id["sub/b.html"].article == {  # the main text (trafilatura): blocks and lines as paragraphs
         "id": "sub/b.html",
-        "title": "A page",
-        "text": "Headline\n\nBody & soul,\nnext line.",
+        "title": "Headline",
+        "text": "Headline\n\nBody & soul,\n\nnext line.",
+        "extractor": "trafilatura",
     }
     assert by_id["c.txt.gz"].article["text"] == "Compressed text."
     assert by_id["legacy.txt"].article["text"] == "Caf\ufffd cr\ufffdme in a legacy encoding."

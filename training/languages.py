@@ -28,10 +28,14 @@ def language_support(
     probs: np.ndarray,
     columns: Sequence[str],
     thresholds: dict[str, float],
-    min_paragraphs: int = MIN_PARAGRAPHS,
-    min_f1: float = MIN_VOICED_MACRO_F1,
+    min_paragraphs: int | None = None,
+    min_f1: float | None = None,
 ) -> dict[str, dict]:
-    """``{lang: {paragraphs, voiced_macro_f1, supported}}`` over the read rows of ``frame``."""
+    """``{lang: {paragraphs, voiced_macro_f1, supported}}`` over the read rows of ``frame``; the minimums
+    default to ``MIN_PARAGRAPHS`` and ``MIN_VOICED_MACRO_F1``. A language without read-voiced
+    paragraphs has no figure (null) and is supported only when the minimum quality is 0."""
+    min_paragraphs = MIN_PARAGRAPHS if min_paragraphs is None else min_paragraphs
+    min_f1 = MIN_VOICED_MACRO_F1 if min_f1 is None else min_f1
     read = frame["gold"].to_numpy(dtype=bool) if "gold" in frame else np.ones(len(frame), dtype=bool)
     frame, probs = frame[read], probs[read]
     if frame.empty:
@@ -50,6 +54,6 @@ def language_support(
         out[lang] = {
             "paragraphs": paragraphs,
             "voiced_macro_f1": f1,
-            "supported": bool(f1 is not None and paragraphs >= min_paragraphs and f1 >= min_f1),
+            "supported": bool(paragraphs >= min_paragraphs and (f1 if f1 is not None else 0.0) >= min_f1),
         }
     return out
