@@ -69,7 +69,7 @@ def test_records_round_give_thresholds_every_stance_and_title_only_verdicts():
 def test_language_is_detected_and_unsupported_languages_are_flagged_with_their_scores():
     assert detect("Foreign agents and their Western paymasters are destroying our nation") == "en"
     assert detect("Иностранные агенты и их западные хозяева разрушают нашу страну изнутри") == "ru"
-    assert detect("12 345 --") is None
+    assert detect("12 345 --") is None and detect("Too short.") is None
 
     declared = {
         "en": {"paragraphs": 400, "voiced_macro_f1": 0.7, "supported": True},
@@ -148,7 +148,7 @@ def test_web_page_without_main_text_falls_back_to_the_plain_extractor(tmp_path):
 def test_first_records_all_one_kind_of_error_stop_the_run_naming_the_fields(tmp_path):
     dump = tmp_path / "body.jsonl"
     dump.write_text("".join(json.dumps({"id": i, "body": "x", "headline": "y"}) + "\n" for i in range(30)))
-    with pytest.raises(RunError, match=r"first 30 records .* missing 'text'.* body \(30\), headline \(30\), id \(30\)"):
+    with pytest.raises(RunError, match=r"first 30 records .*missing 'text'.* body \(30\), headline \(30\), id \(30\)"):
         check_first_records(Source([dump]), limit=30)
     check_first_records(Source([dump]), limit=31)  # fewer records than the limit: written as error records
     check_first_records(Source([dump]), limit=0)
@@ -229,13 +229,13 @@ def test_error_table_gives_the_whole_text_first_and_figures_name_the_split():
     long = "Foreign agents are everywhere. " * 30
     frame = pd.DataFrame(
         {
-            "text": [long, "A tram line.", "Another plot.", "Fine."] * 5,
+            "text": [long, "A tram line.", "Another plot.", "Fine.", "Calm."] * 4,
             "source": ["a", "b"] * 10,
             "uid": [str(i) for i in range(20)],
-            "conspiracy_framing": [0.0, 1.0, 1.0, 0.0] * 5,
+            "conspiracy_framing": [0.0, 1.0, 1.0, 0.0, 0.0] * 4,
         }
     )
-    probs = np.array([[0.9], [0.1], [0.8], [0.2]] * 5)
+    probs = np.array([[0.9], [0.1], [0.8], [0.2], [0.1]] * 4)
     table = worst_errors(frame, probs, ["conspiracy_framing"], {"conspiracy_framing": 0.5})
     assert table.columns[0] == "text" and long in table["text"].tolist()
 
