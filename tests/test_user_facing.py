@@ -14,7 +14,7 @@ import pytest
 
 from classifier.articles import UNSUPPORTED, Scorer, output_record, score_articles
 from classifier.language import detect
-from classifier.store import REPO_ROOT
+from classifier.store import REPO_ROOT, use_store
 from scoring.checks import check_first_records, error_kind
 from scoring.readers import Source, doc_item, extract_page
 from scoring.records import RunError
@@ -215,7 +215,7 @@ def test_loading_the_model_warns_nothing_about_type_hints(tiny_model_store):
 
     with tracking_store(tiny_model_store["uri"]), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        mlflow.set_tracking_uri(tiny_model_store["uri"])
+        use_store()
         mlflow.pyfunc.load_model(tiny_model_store["model"])
     assert not [w for w in caught if "type hints" in str(w.message)]
 
@@ -255,7 +255,7 @@ def test_the_run_carries_its_description_and_the_experiment_its_kind(tiny_model_
     with tracking_store(tiny_model_store["uri"]):
         import mlflow
 
-        mlflow.set_tracking_uri(tiny_model_store["uri"])
+        use_store()
         client = MlflowClient()
         experiment = client.get_experiment_by_name("narrative-classifier")
         assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
