@@ -10,7 +10,19 @@ behind the verdicts with their stances and a snippet (the first ``SNIPPET_CHARS`
 title, when given, is scored as a paragraph of its own (``field: "title"``). The input fields in
 ``PASS_THROUGH`` (title, url, date, source, lang) are copied to every record, null when not given, so
 that reports over the records can group by date, outlet and language and link to the article.
-Thresholds come from the logged model's metadata, the one place they are stored.
+Thresholds come from the logged model's metadata, the one place they are stored; every record
+carries them (``thresholds``), so a flag can be checked against its score. Probabilities are rounded
+to ``DIGITS`` digits. Each evidence paragraph gives every label's stance (``none`` included);
+``title_only`` says, per label, whether its verdict rests on the title alone (no paragraph of the
+text voices or reports it).
+
+Language: ``lang`` is the given language, else the one ``classifier.language`` detects
+(``lang_detected`` says which). When the model declares the languages it was measured on (its
+``languages`` metadata) and the article's is not a supported one, the record's status is
+``unsupported_language``: its scores and verdicts are given, but nothing measured says they hold.
+
+Web pages: an article read from HTML carries the text extracted from it (``extracted_text`` in the
+record, null otherwise): evidence offsets point into that text, ``extracted_text[start:end]``.
 """
 
 from __future__ import annotations
@@ -22,12 +34,15 @@ import numpy as np
 import pandas as pd
 
 from classifier.labels import LABELS
+from classifier.language import detect, normalise, supported
 from classifier.stance import NONE, article_verdict, paragraph_stances
 from classifier.store import DEFAULT_MODEL_URI, MODEL_NAME, use_store
 from classifier.text import Paragraph, split_paragraphs
 
 MAX_TEXT_CHARS = 2_000_000
 SNIPPET_CHARS = 300
+DIGITS = 4  # probabilities and thresholds in the records are rounded to this many digits
+UNSUPPORTED = "unsupported_language"
 # Input fields copied to every record (null when not given), for reports over the scored records.
 PASS_THROUGH = ("title", "url", "date", "source", "lang")
 
@@ -40,6 +55,7 @@ class Scorer:
     columns: list[str]
     thresholds: dict[str, float]
     name: str = ""
+    languages: dict | None = None  # {code: {paragraphs, voiced_macro_f1, supported}}; None: not declared
 
     @classmethod
     def from_mlflow(cls, uri: str = DEFAULT_MODEL_URI) -> Scorer:
@@ -54,7 +70,11 @@ class Scorer:
         if uri.startswith("models:/"):
             name = _registry_name(uri) or uri
         return cls(
-            model.predict, list(metadata["columns"]), {k: float(v) for k, v in metadata["thresholds"].items()}, name
+            model.predict,
+            list(metadata["columns"]),
+            {k: float(v) for k, v in metadata["thresholds"].items()},
+            name,
+            metadata.get("languages") or None,
         )
 
 
@@ -79,14 +99,18 @@ def article_record(article_id, paragraphs: list[dict], scorer: Scorer, texts: li
     if not paragraphs:
         return _record(article_id, "empty", scorer)
     scores = {c: max(p["scores"][c] for p in paragraphs) for c in scorer.columns}
-    flags = {c: bool(scores[c] >= scorer.thresholds[c]) for c in scorer.columns}
+    flags = {c: any(p["flags"][c] for p in paragraphs) for c in scorer.columns}  # from the unrounded scores
     verdicts = {label: article_verdict(p["stances"][label] for p in paragraphs) for label in LABELS}
+    title_only = {
+        label: verdicts[label] != "none"
+        and all(p["field"] == "title" for p in paragraphs if p["stances"][label] != NONE)
+        for label in LABELS
+    }
     evidence = []
     for number, paragraph in enumerate(paragraphs):
-        stances = {label: stance for label, stance in paragraph["stances"].items() if stance != NONE}
-        if stances:
+        if any(stance != NONE for stance in paragraph["stances"].values()):
             item = {key: paragraph[key] for key in ("index", "field", "start", "end", "scores")}
-            item["stances"] = stances
+            item["stances"] = dict(paragraph["stances"])  # every label's stance, none included
             if texts is not None:
                 item["snippet"] = texts[number][:SNIPPET_CHARS]
             evidence.append(item)
@@ -94,12 +118,18 @@ def article_record(article_id, paragraphs: list[dict], scorer: Scorer, texts: li
         article_id,
         "ok",
         scorer,
-        scores=scores,
+        scores=rounded(scores),
         flags=flags,
         verdicts=verdicts,
+        title_only=title_only,
         evidence=evidence,
         paragraphs=paragraphs,
     )
+
+
+def rounded(values: dict[str, float]) -> dict[str, float]:
+    """Probabilities as the records give them: ``DIGITS`` digits."""
+    return {key: round(float(value), DIGITS) for key, value in values.items()}
 
 
 def error_record(article_id, message: str, scorer: Scorer) -> dict:
@@ -116,13 +146,18 @@ def _record(article_id, status: str, scorer: Scorer, **fields) -> dict:
     record = {
         "id": article_id,
         "status": status,
+        "lang": None,
+        "lang_detected": False,
         "scores": {},
         "flags": {},
+        "thresholds": rounded(scorer.thresholds),
         "verdicts": {},
+        "title_only": {},
         "evidence": [],
         "paragraphs": [],
         "model": scorer.name,
         **dict.fromkeys(PASS_THROUGH),
+        "extracted_text": None,
     }
     record.update(fields)
     return record
@@ -147,7 +182,8 @@ def validate_article(article) -> tuple[str, str | None]:
         raise ValueError(f"record must be a JSON object, got {type(article).__name__}")
     text = article.get("text")
     if text is None:
-        raise ValueError("missing 'text'")
+        fields = ", ".join(sorted(map(str, article))) or "none"
+        raise ValueError(f"missing 'text' (the record's fields: {fields})")
     if not isinstance(text, str):
         raise ValueError(f"'text' must be a string, got {type(text).__name__}")
     if len(text) > MAX_TEXT_CHARS:
@@ -175,7 +211,10 @@ def score_articles(articles: Iterable[dict], scorer: Scorer) -> list[dict]:
         if title and title.strip():
             pieces.append(("title", _whole(title)))
         pieces += [("text", p) for p in split_paragraphs(text)]
-        prepared.append((article_id, pieces, pass_through(article)))
+        given = pass_through(article) | language(article, text, title)
+        if article.get("extractor"):  # read from HTML: the text the offsets point into
+            given["extracted_text"] = text
+        prepared.append((article_id, pieces, given))
         texts += [p.text for _, p in pieces]
 
     probs = _predict(scorer, texts)
@@ -194,13 +233,24 @@ def score_articles(articles: Iterable[dict], scorer: Scorer) -> list[dict]:
                     "field": field,
                     "start": paragraph.start,
                     "end": paragraph.end,
-                    "scores": scores,
+                    "scores": rounded(scores),
                     "flags": {c: bool(scores[c] >= scorer.thresholds[c]) for c in scorer.columns},
                     "stances": paragraph_stances(scores, scorer.thresholds),
                 }
             )
-        records.append(article_record(article_id, paragraphs, scorer, [p.text for _, p in pieces]) | given)
+        record = article_record(article_id, paragraphs, scorer, [p.text for _, p in pieces]) | given
+        if record["status"] == "ok" and supported(scorer.languages, normalise(record["lang"])) is False:
+            record["status"] = UNSUPPORTED
+        records.append(record)
     return records
+
+
+def language(article: dict, text: str, title: str | None) -> dict:
+    """``lang`` as given, else detected from the title and text (``lang_detected``: which)."""
+    given = article.get("lang")
+    if isinstance(given, str) and given.strip():
+        return {"lang": given.strip(), "lang_detected": False}
+    return {"lang": detect(f"{title or ''}\n{text}"), "lang_detected": True}
 
 
 def _whole(title: str) -> Paragraph:

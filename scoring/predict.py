@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from classifier.store import DEFAULT_MODEL_URI
+from scoring.checks import EARLY_STOP_RECORDS, check_first_records, first_line
 from scoring.local import run
 from scoring.outputs import prepare
 from scoring.readers import InputError, Source
@@ -40,9 +41,28 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("-o", "--output", type=Path, required=True, help="JSONL output, one line per input record")
     parser.add_argument("--model", default=DEFAULT_MODEL_URI, help=f"MLflow model URI (default {DEFAULT_MODEL_URI})")
+    parser.add_argument(
+        "--stop-after-errors",
+        type=int,
+        default=EARLY_STOP_RECORDS,
+        metavar="N",
+        help=f"stop before scoring when the first N records are all errors of one kind (default {EARLY_STOP_RECORDS:,}; 0: never)",
+    )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     args = parser.parse_args(argv)
     try:
-        Source([args.input])  # every run-level failure shows before the model loads or the output is touched
+        return _main(args)
+    except Exception as error:  # noqa: BLE001 - one line unless --debug
+        if args.debug:
+            raise
+        print(f"predict: {first_line(error)} (--debug shows the traceback)", file=sys.stderr)
+        return 2
+
+
+def _main(args) -> int:
+    try:
+        # every run-level failure shows before the model loads or the output is touched
+        check_first_records(Source([args.input]), args.stop_after_errors)
         prepared = prepare(args.output, resume=False)
         try:
             scorer = load_scorer(args.model)
@@ -56,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"predict: cannot write {error.filename or args.output}: {error.strerror or error}", file=sys.stderr)
         return 2
-    print(f"{args.output}: {total.read} read, {total.ok} ok, {total.empty} empty, {total.error} error ({scorer.name})")
+    unsupported = f", {total.unsupported_language} in unsupported languages" if total.unsupported_language else ""
+    print(
+        f"{args.output}: {total.read} read, {total.ok} ok, {total.empty} empty, {total.error} error{unsupported}"
+        f" ({scorer.name})"
+    )
     with args.output.open(encoding="utf-8") as handle:
         for line in handle:
             print(printable(verdict_line(json.loads(line))))

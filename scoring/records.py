@@ -20,6 +20,7 @@ class Summary:
     ok: int = 0
     empty: int = 0
     error: int = 0
+    unsupported_language: int = 0  # scored, in a language the model does not declare supported
     paragraphs: int = 0
     flagged: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -27,7 +28,7 @@ class Summary:
     def add(self, record: dict, paragraphs: int) -> None:
         self.read += 1
         status = record.get("status")
-        if status in ("ok", "empty", "error"):
+        if status in ("ok", "empty", "error", "unsupported_language"):
             setattr(self, status, getattr(self, status) + 1)
         self.paragraphs += paragraphs
         for label, flag in (record.get("flags") or {}).items():

@@ -15,7 +15,14 @@ Resume: the output is written in order, chunk by chunk, and a checkpoint beside 
 and where the output ended, after an fsync. ``--resume`` cuts the output back to the checkpoint and
 skips that many input records, so a run killed at any point ends like one never interrupted.
 
-Exit status: 0 every record scored (ok or empty), 1 some records are errors, 2 the run could not proceed.
+Before the model loads or the output is opened, the input is checked: a missing input, an unknown
+format, or first records that are all errors of one kind (``--stop-after-errors``, default 1,000:
+e.g. a dump whose lines hold ``body`` instead of ``text``) stop the run with one line saying what
+was found. A model URI that does not load is answered with the registered models, aliases and
+versions the store holds. Errors are one line; ``--debug`` shows the traceback.
+
+Exit status: 0 every record scored (ok, empty or unsupported_language), 1 some records are errors,
+2 the run could not proceed.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from pathlib import Path
 
 from classifier.articles import Scorer
 from classifier.store import DEFAULT_MODEL_URI
+from scoring.checks import EARLY_STOP_RECORDS, check_first_records, first_line, model_choices
 from scoring.local import run
 from scoring.outputs import prepare
 from scoring.readers import FORMATS, InputError, Limits, Source
@@ -37,7 +45,9 @@ from scoring.records import RunError, Summary
 def format_summary(output: Path, total: Summary, this_run: Summary, model: str) -> str:
     seconds = max(this_run.seconds, 1e-9)
     lines = [
-        f"{output}: {total.read:,} records read, {total.ok:,} ok, {total.empty:,} empty, {total.error:,} error ({model})",
+        f"{output}: {total.read:,} records read, {total.ok:,} ok, {total.empty:,} empty, {total.error:,} error"
+        + (f", {total.unsupported_language:,} in unsupported languages" if total.unsupported_language else "")
+        + f" ({model})",
         "  flagged: " + (", ".join(f"{label} {count:,}" for label, count in total.flagged.items()) or "none"),
         (
             f"  this run: {this_run.read:,} records in {this_run.seconds:.1f} s "
@@ -77,6 +87,14 @@ def parse_args(argv: list[str] | None):
         "--max-bytes", type=_positive, metavar="N", help="stop (exit 2) once N bytes of (uncompressed) input are read"
     )
     parser.add_argument(
+        "--stop-after-errors",
+        type=_non_negative,
+        default=EARLY_STOP_RECORDS,
+        metavar="N",
+        help=f"stop before scoring when the first N records are all errors of one kind (default {EARLY_STOP_RECORDS:,}; 0: never)",
+    )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
+    parser.add_argument(
         "--follow-outside-links",
         action="store_true",
         help="read symlinks in input directories that point outside them (by default: error records)",
@@ -91,8 +109,25 @@ def _positive(value: str) -> int:
     return number
 
 
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or a positive integer, got {value}")
+    return number
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        return _main(args)
+    except Exception as error:  # noqa: BLE001 - one line unless --debug
+        if args.debug:
+            raise
+        print(f"score: {first_line(error)} (--debug shows the traceback)", file=sys.stderr)
+        return 2
+
+
+def _main(args) -> int:
     try:
         if args.engine == "spark":
             from scoring.spark import run_spark
@@ -106,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             inputs, output = [Path(p) for p in args.inputs], Path(args.output)
-            Source(inputs, args.format)  # every run-level failure shows before the model loads
+            # every run-level failure shows before the model loads or the output is opened
+            check_first_records(Source(inputs, args.format), args.stop_after_errors)
             prepared = prepare(output, args.resume)
             try:
                 scorer = load_scorer(args.model)
@@ -147,7 +183,7 @@ def load_scorer(uri: str) -> Scorer:
     try:
         return Scorer.from_mlflow(uri)
     except Exception as error:  # noqa: BLE001 - any failure to load is the run's, reported plainly
-        raise RunError(f"cannot load the model {uri}: {type(error).__name__}: {error}") from error
+        raise RunError(f"cannot load the model {uri}: {first_line(error)}{model_choices(uri)}") from error
 
 
 if __name__ == "__main__":

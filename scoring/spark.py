@@ -250,7 +250,7 @@ class _Replay:
         return pd.DataFrame(self.probs, index=frame.index, columns=self.columns, dtype=float)
 
 
-def record_batches(columns: list[str], thresholds: dict, name: str):
+def record_batches(columns: list[str], thresholds: dict, name: str, languages: dict | None = None):
     """Stage 5: an article and its paragraph probabilities -> the output record (JSON line)."""
 
     def build(batches):
@@ -266,7 +266,9 @@ def record_batches(columns: list[str], thresholds: dict, name: str):
                 else:
                     probs = [p["probs"] for p in sorted(value["probs"] or [], key=lambda p: p["piece"])]
                     try:
-                        full = score_articles([article], Scorer(_Replay(columns, probs), columns, thresholds, name))[0]
+                        full = score_articles(
+                            [article], Scorer(_Replay(columns, probs), columns, thresholds, name, languages)
+                        )[0]
                     except Exception as error:  # noqa: BLE001 - as the local engine: the article fails alone
                         full = error_record(article.get("id"), f"scoring failed: {type(error).__name__}: {error}", stub)
                     record, paragraphs = output_record(full), len(full.get("paragraphs") or [])
@@ -343,7 +345,7 @@ def run_spark(
             records = (
                 articles.join(gathered, KEY, "left")
                 .mapInArrow(
-                    record_batches(columns, thresholds, name),
+                    record_batches(columns, thresholds, name, scorer.languages),
                     "input int, file string, row long, status string, line string, paragraphs long, flagged array<string>",
                 )
                 .persist()  # scored once: the sort's sampling, the write and the summary all read it
@@ -358,7 +360,7 @@ def run_spark(
             log(f"written to {output}")
             summary = Summary()
             for row in records.groupBy("status").agg(F.count("*").alias("n"), F.sum("paragraphs").alias("p")).collect():
-                if row["status"] in ("ok", "empty", "error"):
+                if row["status"] in ("ok", "empty", "error", "unsupported_language"):
                     setattr(summary, row["status"], row["n"])
                 summary.read += row["n"]
                 summary.paragraphs += row["p"] or 0

@@ -189,10 +189,11 @@ def test_directory_reader_extracts_html_and_never_drops_a_file(tmp_path):
     items = list(Source([root]).items())
     assert [item.id for item in items] == ["a.txt", "broken.txt.gz", "c.txt.gz", "dead.txt", "legacy.txt", "sub/b.html"]
     by_id = {item.id: item for item in items}
-    assert by_id["sub/b.html"].article == {
+    assert by_id["sub/b.html"].article == {  # the main text (trafilatura): blocks and lines as paragraphs
         "id": "sub/b.html",
-        "title": "A page",
-        "text": "Headline\n\nBody & soul,\nnext line.",
+        "title": "Headline",
+        "text": "Headline\n\nBody & soul,\n\nnext line.",
+        "extractor": "trafilatura",
     }
     assert by_id["c.txt.gz"].article["text"] == "Compressed text."
     assert by_id["legacy.txt"].article["text"] == "Caf\ufffd cr\ufffdme in a legacy encoding."
@@ -319,7 +320,7 @@ def test_malformed_records_become_error_records_and_the_run_goes_on(scorer, tmp_
     errors = {r["id"]: r["error"] for r in out if r["status"] == "error"}
     assert errors == {
         "number": "'text' must be a string, got int",
-        "missing": "missing 'text'",
+        "missing": "missing 'text' (the record's fields: id)",
         "messy.jsonl:5": errors["messy.jsonl:5"],
         "messy.jsonl:6": "line 6: not valid UTF-8 (byte 0xe9 at offset 28)",
         "nul": "'text' contains NUL bytes",

@@ -15,7 +15,6 @@ from sklearn.metrics import (
     confusion_matrix,
     f1_score,
     matthews_corrcoef,
-    precision_recall_curve,
     precision_score,
     recall_score,
 )
@@ -93,7 +92,9 @@ def evaluate(
 def worst_errors(
     frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], k: int = 25
 ) -> pd.DataFrame:
-    """Per column, the k most confident false positives and false negatives."""
+    """Per column, the k most confident false positives and false negatives: the paragraph's whole text
+    first (the MLflow UI shows a table's columns in order and the text is what a reader checks), then
+    what went wrong."""
     rows = []
     for j, column in enumerate(columns):
         y = frame[column].to_numpy(dtype=float)
@@ -107,6 +108,7 @@ def worst_errors(
                 record = frame.iloc[i]
                 rows.append(
                     {
+                        "text": record["text"],
                         "label": column,
                         "error": kind,
                         "probability": round(float(p[i]), 4),
@@ -114,22 +116,28 @@ def worst_errors(
                         "source": record["source"],
                         "uid": record["uid"],
                         "weak": bool(record.get("weak", False)),
-                        "text": record["text"][:500],
                     }
                 )
-    return pd.DataFrame(rows, columns=["label", "error", "probability", "threshold", "source", "uid", "weak", "text"])
+    return pd.DataFrame(rows, columns=["text", "label", "error", "probability", "threshold", "source", "uid", "weak"])
+
+
+SPLIT_NAMES = {"test": "test split", "gold": "read test split"}
 
 
 def figures(
     frame: pd.DataFrame, probs: np.ndarray, columns: Sequence[str], thresholds: dict[str, float], title: str
 ) -> dict[str, object]:
-    """PR curves, calibration curves and confusion matrices, one figure each, per column."""
+    """Per column, drawn with scikit-learn's display classes: the precision-recall curve (all rows, then
+    per source), the calibration curve and the confusion matrix at the column's threshold; the split
+    (``title``: ``test``, ``gold`` = the read test split) named in every title."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from sklearn.calibration import calibration_curve
+    from sklearn.calibration import CalibrationDisplay
+    from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay
 
+    split = SPLIT_NAMES.get(title, title)
     out = {}
     for j, column in enumerate(columns):
         y_all = frame[column].to_numpy(dtype=float)
@@ -138,40 +146,39 @@ def figures(
         if len(np.unique(y)) < 2:
             continue
         sources = frame.loc[known, "source"].to_numpy()
+        name = column.replace("_", " ")
 
-        fig, ax = plt.subplots(figsize=(6, 5))
-        precision, recall, _ = precision_recall_curve(y, p)
-        ax.plot(recall, precision, label=f"all (AP {average_precision_score(y, p):.3f})", linewidth=2)
+        fig, ax = plt.subplots(figsize=(6.5, 5))
+        PrecisionRecallDisplay.from_predictions(y, p, name="all", ax=ax, linewidth=2, plot_chance_level=True)
         for source in sorted(set(sources)):
             m = sources == source
             if len(np.unique(y[m])) > 1:
-                pr, rc, _ = precision_recall_curve(y[m], p[m])
-                ax.plot(rc, pr, label=f"{source} (AP {average_precision_score(y[m], p[m]):.3f})", linewidth=1)
-        ax.set(xlabel="recall", ylabel="precision", title=f"{title}: PR, {column}", xlim=(0, 1), ylim=(0, 1.02))
-        ax.legend(fontsize=8)
+                PrecisionRecallDisplay.from_predictions(y[m], p[m], name=str(source), ax=ax, linewidth=1)
+        ax.set(xlim=(0, 1), ylim=(0, 1.02), title=f"{name}: precision-recall, {split}")
+        ax.legend(fontsize=7, loc="lower left")
         out[f"pr_curve_{column}.png"] = fig
 
-        fig, ax = plt.subplots(figsize=(5, 5))
-        fraction, mean = calibration_curve(y, p, n_bins=10, strategy="quantile")
-        ax.plot([0, 1], [0, 1], linestyle="--", color="grey")
-        ax.plot(mean, fraction, marker="o")
-        ax.set(xlabel="mean predicted probability", ylabel="fraction positive", title=f"{title}: calibration, {column}")
+        fig, ax = plt.subplots(figsize=(5.5, 5))
+        CalibrationDisplay.from_predictions(y, p, n_bins=10, strategy="quantile", name=name, ax=ax)
+        ax.set(title=f"{name}: calibration, {split}")
         out[f"calibration_{column}.png"] = fig
 
-        fig, ax = plt.subplots(figsize=(4, 4))
-        matrix = confusion_matrix(y, (p >= thresholds[column]).astype(int), labels=[0, 1])
-        ax.imshow(matrix, cmap="Blues")
-        for (r, c), value in np.ndenumerate(matrix):
-            ax.text(c, r, f"{value:,}", ha="center", va="center", color="black")
-        ax.set(
-            xticks=[0, 1],
-            yticks=[0, 1],
-            xticklabels=["0", "1"],
-            yticklabels=["0", "1"],
-            xlabel="predicted",
-            ylabel="true",
+        fig, ax = plt.subplots(figsize=(5.5, 4.5))
+        display_labels = [f"not {name}", name]
+        ConfusionMatrixDisplay.from_predictions(
+            y,
+            (p >= thresholds[column]).astype(int),
+            labels=[0, 1],
+            display_labels=display_labels,
+            cmap="Blues",  # the display writes white on dark cells and black on light ones
+            colorbar=False,
+            values_format=",d",
+            ax=ax,
         )
-        ax.set_title(f"{column} @ {thresholds[column]:.3f}", fontsize=9)
+        ax.set(xlabel="predicted", ylabel="read / labelled")
+        ax.set_title(f"{name}, {split}\nthreshold {thresholds[column]:.3f}, {len(y):,} paragraphs", fontsize=9)
+        ax.tick_params(axis="both", labelsize=8)
+        fig.tight_layout()
         out[f"confusion_{column}.png"] = fig
     return out
 

@@ -24,6 +24,8 @@ __all__ = [
     "tracking_uri",
 ]
 
+# Without this tag the MLflow UI opens the experiment in its GenAI mode (traces, "Detect issues").
+EXPERIMENT_KIND_TAG = ("mlflow.experimentKind", "custom_model_development")
 PIP_REQUIREMENTS_FILE = REPO_ROOT / "requirements-model.txt"
 
 
@@ -36,12 +38,14 @@ def configure(experiment: str = EXPERIMENT) -> str:
     client = MlflowClient()
     found = client.get_experiment_by_name(experiment)
     if found is not None:
+        if found.tags.get(EXPERIMENT_KIND_TAG[0]) != EXPERIMENT_KIND_TAG[1]:  # a store made before the tag
+            client.set_experiment_tag(found.experiment_id, *EXPERIMENT_KIND_TAG)
         mlflow.set_experiment(experiment_id=found.experiment_id)
         return found.experiment_id
     artifacts = None
     if uri.startswith("sqlite:///"):
         artifacts = (Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts").resolve().as_uri()
-    experiment_id = client.create_experiment(experiment, artifact_location=artifacts)
+    experiment_id = client.create_experiment(experiment, artifact_location=artifacts, tags=dict([EXPERIMENT_KIND_TAG]))
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
 

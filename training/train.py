@@ -23,6 +23,7 @@ from classifier.store import REPO_ROOT, quiet_mlflow
 from training import tracking
 from training.config import ExperimentConfig, flat_params, load_config
 from training.dataset import Splits, load_splits, targets, weights
+from training.languages import language_support
 from training.members import load_members
 from training.metrics import (
     choose_threshold,
@@ -155,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                 "experiment": config.name,
                 "git_commit": commit,
                 "table_hash": splits.table_hash,
+                "mlflow.note.content": config.description,  # the run's description in the MLflow UI
             }
         )
         mlflow.log_params(flat_params(config))
@@ -212,7 +214,12 @@ def main(argv: list[str] | None = None) -> int:
                 signature=infer_signature(INPUT_EXAMPLE, example_output),
                 input_example=INPUT_EXAMPLE,
                 pip_requirements=tracking.model_requirements(config.model.kind),
-                metadata={"columns": list(splits.columns), "thresholds": thresholds, "model_kind": config.model.kind},
+                metadata={
+                    "columns": list(splits.columns),
+                    "thresholds": thresholds,
+                    "model_kind": config.model.kind,
+                    "languages": language_support(splits.test, test_probs, splits.columns, thresholds),
+                },
             )
         version = None
         if config.register:
