@@ -63,6 +63,7 @@ bench: setup ## Articles/s, paragraphs/s and peak RSS per registered version on 
 	$(PY) -m training.bench --articles $(ARTICLES) $(BENCH_ARGS)
 
 ui: setup ## Open the MLflow UI on the project's store (http://127.0.0.1:$(PORT))
+	@echo "MLflow UI: http://127.0.0.1:$(PORT)/#/experiments?workflowType=machine_learning (training runs)"
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(VENV)/bin/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} --host 127.0.0.1 --port $(PORT) --workers 1
 
 test: setup ## Lint (ruff check, ruff format --check) and run the fast offline tests

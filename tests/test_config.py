@@ -43,3 +43,11 @@ def test_file_name_must_match(tmp_path):
     path.write_text("name: two\n")
     with pytest.raises(ConfigError, match="must match"):
         load_config(str(path))
+
+
+def test_train_names_the_known_experiments_in_one_line_for_a_mistyped_one(capsys):
+    from training import train
+
+    assert train.main(["--exp", "basline"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no experiment 'basline'" in err[0] and "baseline" in err[0].split("known:")[1]

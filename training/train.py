@@ -21,7 +21,7 @@ from classifier.models.registry import model_class, save_estimator
 from classifier.pyfunc import META_ARTIFACT, MODEL_ARTIFACT, score_frame
 from classifier.store import REPO_ROOT, quiet_mlflow
 from training import tracking
-from training.config import ExperimentConfig, flat_params, load_config
+from training.config import ConfigError, ExperimentConfig, flat_params, load_config
 from training.dataset import Splits, load_splits, targets, weights
 from training.languages import language_support
 from training.members import load_members
@@ -144,8 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     import mlflow
     from mlflow.models import infer_signature
 
-    config = load_config(args.exp)
-    splits = load_splits(config.data)
+    try:
+        config = load_config(args.exp)
+        splits = load_splits(config.data)
+    except (ConfigError, FileNotFoundError, ValueError) as error:
+        print(f"train: {error}", file=sys.stderr)
+        return 2
     np.random.seed(config.seed)
     tracking.configure()
     commit = tracking.git_commit()
