@@ -3,8 +3,9 @@
     python -m scoring.report_demo --corpora DIR -o output/euvsdisinfo_claims.jsonl
 
 One JSONL record per claim in ``DIR/euvsdisinfo/claim_titles.csv``: ``id`` and ``url`` the case's URL,
-``text`` the claim's title, ``date``, ``source`` the outlets and ``lang`` the languages (both joined
-with '+', as in the release: the report splits them with ``--multi-sep +``).
+``text`` the claim's title, ``date``, ``source`` the outlets (joined with '+', as in the release: the
+report splits them with ``--multi-sep +``) and ``lang`` "en": the titles are English summaries written by
+EUvsDisinfo, whatever the language of the outlets that carried the claim.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def claims(corpora: Path):
                 "text": row["title"],
                 "date": row.get("date") or None,
                 "source": row.get("outlets") or None,
-                "lang": row.get("languages") or None,
+                "lang": "en",
             }
 
 
