@@ -1,7 +1,7 @@
 """Score article dumps at scale: streaming, one output record per input record, resumable.
 
     python -m scoring.score INPUT... -o OUTPUT [--model URI] [--batch-size N] [--resume]
-        [--format jsonl|csv|parquet|dir] [--engine local|spark] [--spark-master URL]
+        [--format jsonl|csv|parquet|dir] [--engine local|spark] [--spark-master URL] [--workers N]
 
 Inputs: JSONL, CSV, Parquet, a .txt/.html file or a directory of them, any of them gzip-compressed;
 the format comes from the extension unless --format names it (see ``scoring.readers``).
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from classifier.articles import Scorer
 from classifier.store import DEFAULT_MODEL_URI
-from scoring.local import run
+from scoring.local import machine_cores, run
 from scoring.readers import FORMATS, InputError, Source
 from scoring.records import RunError, Summary
 
@@ -68,6 +68,12 @@ def parse_args(argv: list[str] | None):
     parser.add_argument(
         "--log-every", type=float, default=30.0, help="seconds between log lines when stderr is not a terminal"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=machine_cores(),
+        help=f"local engine: processes scoring chunks in parallel, output identical to one (default: the cores, {machine_cores()})",
+    )
     parser.add_argument("--summary-json", type=Path, help="also write the summary as JSON here")
     return parser.parse_args(argv)
 
@@ -97,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 resume=args.resume,
                 fmt=args.format,
                 log_every=args.log_every,
+                workers=args.workers,
             )
             model = scorer.name
     except (RunError, InputError) as error:
