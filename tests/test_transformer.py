@@ -5,6 +5,7 @@ training/train.py into a temporary MLflow store, loaded back through the pyfunc.
 from __future__ import annotations
 
 import json
+import logging
 import textwrap
 from pathlib import Path
 
@@ -315,3 +316,12 @@ def test_ensemble_weights_chosen_on_dev_per_target(fitted):
     with pytest.raises(ValueError, match="dev split"):
         Ensemble(members=(("a", good0),), weights="dev").fit()
     assert ensemble_module.best_f1(np.array([0, 0]), np.array([0.1, 0.2])) == 0.0
+
+
+def test_fit_logs_progress_with_rows_per_second_eta_and_dev_score(tiny_model, caplog):
+    caplog.set_level(logging.INFO, logger="classifier.models.transformer")
+    small(tiny_model, progress_every=0.0, max_steps=4, eval_every=2).fit(TEXTS, Y, dev=(TEXTS, Y))
+    lines = [r for r in caplog.records if hasattr(r, "progress")]
+    assert [r.progress["step"] for r in lines][:2] == [1, 2]
+    assert all(r.progress["rows_per_second"] > 0 and r.progress["total_steps"] == 4 for r in lines)
+    assert "dev_map" not in lines[0].progress and "dev_map" in lines[-1].progress

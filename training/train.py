@@ -20,7 +20,7 @@ from classifier.calibration import Calibrated
 from classifier.models.registry import model_class, save_estimator
 from classifier.pyfunc import META_ARTIFACT, MODEL_ARTIFACT, score_frame
 from classifier.store import REPO_ROOT, quiet_mlflow
-from training import tracking
+from training import progress, tracking
 from training.config import ExperimentConfig, flat_params, load_config
 from training.dataset import Splits, load_splits, targets, weights
 from training.members import load_members
@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("classifier").setLevel(logging.INFO)
+    logging.getLogger("training.progress").setLevel(logging.INFO)
 
     quiet_mlflow()
     import mlflow
@@ -161,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         mlflow.log_input(dataset, context="training")
 
         started = time.perf_counter()
-        model, dev_probs = fit(config, splits)
+        with progress.during("fitting"):
+            model, dev_probs = fit(config, splits)
         train_seconds = time.perf_counter() - started
         thresholds = thresholds_on_dev(dev_probs, splits, config.min_precision)
         mlflow.log_metric("train_seconds", train_seconds)
@@ -175,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             mlflow.log_metrics({"train/loss": point["loss"], "train/dev_map": point["dev_map"]}, step=point["step"])
 
         started = time.perf_counter()
-        test_probs = model.predict_proba(splits.test["text"].tolist())  # the gold test rows are a subset
+        with progress.during("scoring the test split"):
+            test_probs = model.predict_proba(splits.test["text"].tolist())  # the gold test rows are a subset
         seconds = time.perf_counter() - started
         gold = splits.test["gold"].to_numpy(dtype=bool)
         metrics = log_evaluation(splits.test, test_probs, splits.columns, thresholds, "test")

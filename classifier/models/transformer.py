@@ -20,6 +20,10 @@ drawn from length-sorted chunks (less padding), AdamW with linear warm-up and de
 Early stopping: every ``eval_every`` steps (0: once per epoch) the mean average precision over the
 targets is measured on the dev split (at most ``dev_max_rows`` rows, 0: all); training stops after
 ``patience`` evaluations without improvement and the best weights are kept. Seeded by ``random_state``.
+
+Progress: every ``progress_every`` seconds (and after each dev evaluation) ``fit`` logs a line on the
+``classifier.models.transformer`` logger: step, rows/s, ETA, loss, last dev mAP. The record carries the
+same figures as ``record.progress`` (a dict), which training forwards to the MLflow run as metrics.
 """
 
 from __future__ import annotations
@@ -147,6 +151,7 @@ class TransformerClassifier(BaseEstimator):
         dev_max_rows: int = 0,
         threads: int = 0,
         random_state: int = 0,
+        progress_every: float = 30.0,
     ):
         self.targets = targets
         self.model_path = model_path
@@ -166,6 +171,7 @@ class TransformerClassifier(BaseEstimator):
         self.dev_max_rows = dev_max_rows
         self.threads = threads
         self.random_state = random_state
+        self.progress_every = progress_every
 
     # --- fitting -------------------------------------------------------------------------------
 
@@ -225,6 +231,7 @@ class TransformerClassifier(BaseEstimator):
         self.history_ = []
         best_score, best_state, stale, step = -np.inf, None, 0, 0
         started = time.perf_counter()
+        progress = Progress(total, self.batch_size, self.progress_every, started)
         done = False
         for epoch in range(self.epochs):
             for batch in training_batches(lengths, self.batch_size, rng):
@@ -239,6 +246,7 @@ class TransformerClassifier(BaseEstimator):
                 scheduler.step()
                 optimizer.zero_grad()
                 step += 1
+                progress.step(step, epoch, loss.item())
                 if step % eval_every == 0 or step == total:
                     score = self._dev_score(dev_texts, dev_y)
                     self.history_.append(
@@ -265,6 +273,7 @@ class TransformerClassifier(BaseEstimator):
                         " (best)" if improved else f" (best {best_score:.4f}, {stale}/{self.patience})",
                         time.perf_counter() - started,
                     )
+                    progress.step(step, epoch, loss.item(), dev_map=score)
                     if stale >= self.patience:
                         done = True
                 if done or step >= total:
@@ -357,6 +366,57 @@ class TransformerClassifier(BaseEstimator):
         for key, value in saved["fitted"].items():
             setattr(model, key, np.asarray(value) if key == "pos_weight_" else value)
         return model
+
+
+class Progress:
+    """Training progress on the log: at most every ``every`` seconds, and whenever a dev score arrives."""
+
+    def __init__(self, total: int, batch_size: int, every: float, started: float, clock=time.perf_counter):
+        self.total, self.batch_size, self.every, self.started, self.clock = total, batch_size, every, started, clock
+        self.last = started
+        self.dev_map: float | None = None
+
+    def step(self, step: int, epoch: int, loss: float, dev_map: float | None = None) -> dict | None:
+        now = self.clock()
+        if dev_map is not None:
+            self.dev_map = dev_map
+        elif now - self.last < self.every:
+            return None
+        self.last = now
+        elapsed = max(now - self.started, 1e-9)
+        rate = step * self.batch_size / elapsed
+        eta = elapsed / step * (self.total - step) if step else float("nan")
+        figures = {
+            "step": step,
+            "total_steps": self.total,
+            "epoch": epoch + 1,
+            "rows_per_second": rate,
+            "eta_seconds": eta,
+            "loss": loss,
+            "elapsed_seconds": elapsed,
+        }
+        if self.dev_map is not None:
+            figures["dev_map"] = self.dev_map
+        dev = f"{self.dev_map:.4f}" if self.dev_map is not None else "not yet"
+        log.info(
+            "progress: step %d/%d (epoch %d), %.1f rows/s, ETA %s, loss %.4f, last dev mAP %s",
+            step,
+            self.total,
+            epoch + 1,
+            rate,
+            _clock(eta),
+            loss,
+            dev,
+            extra={"progress": figures},
+        )
+        return figures
+
+
+def _clock(seconds: float) -> str:
+    if not np.isfinite(seconds):
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 def training_data(tokenizer, texts: list[str], max_length: int):
