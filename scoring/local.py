@@ -7,7 +7,7 @@ scored in worker processes forked after the model is loaded (each inherits it). 
 so the output is the one a single worker writes, and a resume after a kill at any point is the same
 as with one worker. A worker's memory is the model plus at most one chunk (``batch_size`` articles and
 at most ``MAX_CHUNK_CHARS`` characters); each worker's peak RSS is reported at the end of the run.
-torch scorers get ``cores / workers`` threads per worker.
+torch and ONNX Runtime scorers get ``cores / workers`` threads per worker.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ _WORKER: dict = {}  # in a worker process: the scorer it inherited and the outpu
 def _worker_start(scorer: Scorer, kind: str, threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the main process's to handle
     _WORKER.update(scorer=scorer, kind=kind)
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # runtimes that size their thread pool when first used
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
 

@@ -325,3 +325,33 @@ def test_fit_logs_progress_with_rows_per_second_eta_and_dev_score(tiny_model, ca
     assert [r.progress["step"] for r in lines][:2] == [1, 2]
     assert all(r.progress["rows_per_second"] > 0 and r.progress["total_steps"] == 4 for r in lines)
     assert "dev_map" not in lines[0].progress and "dev_map" in lines[-1].progress
+
+
+@pytest.mark.parametrize("runtime", ["torch-int8", "onnx", "onnx-int8"])
+def test_runtimes_score_the_same_weights_close_to_torch(fitted, runtime, tmp_path):
+    model = clone(fitted).set_params(runtime=runtime)
+    model.tokenizer_, model.model_ = fitted.tokenizer_, fitted.model_
+    for key in ("pos_weight_", "history_", "best_dev_map_", "steps_", "train_rows_"):
+        setattr(model, key, getattr(fitted, key))
+    reference = fitted.predict_proba(TEXTS)
+    model.save(tmp_path / "model")
+    graphs = sorted(p.name for p in (tmp_path / "model").rglob("*.onnx"))
+    assert graphs == {"torch-int8": [], "onnx": ["model.onnx"], "onnx-int8": ["model-int8.onnx", "model.onnx"]}[runtime]
+    loaded = TransformerClassifier.load(tmp_path / "model")
+    assert loaded.runtime == runtime and loaded.forward_ is not None
+    assert np.allclose(loaded.predict_proba(TEXTS), reference, atol=2e-3)
+
+
+def test_a_folder_without_its_graph_scores_with_torch(fitted, tmp_path):
+    fitted.save(tmp_path / "model")
+    params = json.loads((tmp_path / "model" / "transformer.json").read_text())
+    params["params"]["runtime"] = "onnx"
+    (tmp_path / "model" / "transformer.json").write_text(json.dumps(params))
+    loaded = TransformerClassifier.load(tmp_path / "model")
+    assert loaded.runtime == "torch"
+    assert np.allclose(loaded.predict_proba(TEXTS), fitted.predict_proba(TEXTS), atol=1e-6)
+
+
+def test_an_unknown_runtime_is_refused(tiny_model):
+    with pytest.raises(ValueError, match="runtime must be one of"):
+        small(tiny_model, runtime="tensorrt").fit(TEXTS, Y)

@@ -21,6 +21,13 @@ Early stopping: every ``eval_every`` steps (0: once per epoch) the mean average 
 targets is measured on the dev split (at most ``dev_max_rows`` rows, 0: all); training stops after
 ``patience`` evaluations without improvement and the best weights are kept. Seeded by ``random_state``.
 
+Runtime (``runtime``): how a fitted model scores, on the same weights. ``torch`` runs the PyTorch
+model; ``torch-int8`` the same with its Linear layers dynamically quantised to int8 when loaded;
+``onnx`` and ``onnx-int8`` run a graph exported at ``save`` (``onnx/model.onnx``, and its dynamically
+int8-quantised copy ``onnx/model-int8.onnx``) with ONNX Runtime: the graph is part of the saved model,
+nothing is fetched when it scores. A model saved without the graph (older models) scores with torch.
+``training.bench_models --runtimes`` measures the four side by side.
+
 Progress: every ``progress_every`` seconds (and after each dev evaluation) ``fit`` logs a line on the
 ``classifier.models.transformer`` logger: step, rows/s, ETA, loss, last dev mAP. The record carries the
 same figures as ``record.progress`` (a dict), which training forwards to the MLflow run as metrics.
@@ -46,6 +53,10 @@ log = logging.getLogger(__name__)
 
 HF_DIR = "hf"
 PARAMS_FILE = "transformer.json"
+ONNX_DIR = "onnx"
+RUNTIMES = ("torch", "torch-int8", "onnx", "onnx-int8")
+ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
+ONNX_OPSET = 17
 
 
 def default_model_path() -> str:
@@ -152,6 +163,7 @@ class TransformerClassifier(BaseEstimator):
         threads: int = 0,
         random_state: int = 0,
         progress_every: float = 30.0,
+        runtime: str = "torch",
     ):
         self.targets = targets
         self.model_path = model_path
@@ -172,6 +184,7 @@ class TransformerClassifier(BaseEstimator):
         self.threads = threads
         self.random_state = random_state
         self.progress_every = progress_every
+        self.runtime = runtime
 
     # --- fitting -------------------------------------------------------------------------------
 
@@ -179,6 +192,8 @@ class TransformerClassifier(BaseEstimator):
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
+        if self.runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
         set_threads(self.threads)
         torch.manual_seed(self.random_state)
         rng = np.random.RandomState(self.random_state)
@@ -319,14 +334,23 @@ class TransformerClassifier(BaseEstimator):
         texts = list(texts)
 
         set_threads(self.threads)
-        self.model_.eval()
+        forward = getattr(self, "forward_", None)
+        if forward is None:  # while fitting, and for a model not loaded from a folder: torch
+            self.model_.eval()
 
-        def forward(input_ids, mask):
-            return torch.sigmoid(self.model_(input_ids=input_ids, attention_mask=mask).logits).float().numpy()
+            def forward(input_ids, mask):
+                return torch.sigmoid(self.model_(input_ids=input_ids, attention_mask=mask).logits).float().numpy()
 
         return score_windows(
             forward, self.tokenizer_, texts, self.max_length, self.stride, self.eval_batch_size, len(self.targets)
         ).astype(np.float64)
+
+    def use_runtime(self, runtime: str, directory: Path | None = None) -> TransformerClassifier:
+        """Score with ``runtime`` from now on (the ONNX runtimes read their graph from ``directory``,
+        or export it to a temporary folder when none is given)."""
+        self.forward_ = runtime_forward(self.model_, runtime, directory, self.threads)
+        self.runtime = runtime
+        return self
 
     # --- persistence ---------------------------------------------------------------------------
 
@@ -336,6 +360,8 @@ class TransformerClassifier(BaseEstimator):
         directory.mkdir(parents=True, exist_ok=True)
         self.model_.save_pretrained(directory / HF_DIR)
         self.tokenizer_.save_pretrained(directory / HF_DIR)
+        if self.runtime.startswith("onnx"):
+            export_onnx(self.model_, directory / ONNX_DIR, int8=self.runtime == "onnx-int8")
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
         params["model_path"] = ""
         params["threads"] = 0  # scoring uses the threads of the machine that loads the model
@@ -365,7 +391,99 @@ class TransformerClassifier(BaseEstimator):
         model.model_.eval()
         for key, value in saved["fitted"].items():
             setattr(model, key, np.asarray(value) if key == "pos_weight_" else value)
+        graph = ONNX_FILES.get(model.runtime)
+        if graph is not None and not (directory / ONNX_DIR / graph).exists():
+            log.info("%s has no ONNX graph: scoring with torch", directory)
+            model.runtime = "torch"
+        if model.runtime != "torch":
+            model.use_runtime(model.runtime, directory / ONNX_DIR)
         return model
+
+
+def export_onnx(model, directory: Path, int8: bool) -> Path:
+    """The model's logits as an ONNX graph (``model.onnx``, dynamic batch and length) and, when ``int8``,
+    its dynamically int8-quantised copy (``model-int8.onnx``); returns the folder."""
+    import torch
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    example = (torch.ones((2, 8), dtype=torch.long), torch.ones((2, 8), dtype=torch.long))
+
+    class Logits(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    with torch.no_grad():
+        torch.onnx.export(
+            Logits(model),
+            example,
+            str(directory / ONNX_FILES["onnx"]),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes={"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"}},
+            opset_version=ONNX_OPSET,
+            dynamo=False,
+        )
+    if int8:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(
+            str(directory / ONNX_FILES["onnx"]), str(directory / ONNX_FILES["onnx-int8"]), weight_type=QuantType.QInt8
+        )
+    return directory
+
+
+def runtime_forward(model, runtime: str, directory: Path | None, threads: int):
+    """``forward(input_ids, mask)`` -> sigmoid probabilities (numpy) for ``runtime``, on ``model``'s weights."""
+    import torch
+
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
+    if runtime.startswith("torch"):
+        net = model
+        if runtime == "torch-int8":
+            net = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
+        net.eval()
+
+        def forward(input_ids, mask):
+            return torch.sigmoid(net(input_ids=input_ids, attention_mask=mask).logits).float().numpy()
+
+        return forward
+
+    import onnxruntime
+
+    if directory is None:
+        import tempfile
+
+        directory = Path(tempfile.mkdtemp(prefix="onnx-"))
+    graph = Path(directory) / ONNX_FILES[runtime]
+    if not graph.exists():
+        export_onnx(model, Path(directory), int8=runtime == "onnx-int8")
+    sessions: dict[int, object] = {}  # one per process: a session's thread pool does not survive a fork
+
+    def session():
+        if os.getpid() not in sessions:
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = threads if threads > 0 else machine_threads()
+            options.inter_op_num_threads = 1
+            sessions.clear()
+            sessions[os.getpid()] = onnxruntime.InferenceSession(
+                str(graph), options, providers=["CPUExecutionProvider"]
+            )
+        return sessions[os.getpid()]
+
+    session()  # fail now, not at the first paragraph, on a graph that does not load
+
+    def forward(input_ids, mask):
+        (logits,) = session().run(["logits"], {"input_ids": input_ids.numpy(), "attention_mask": mask.numpy()})
+        return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+
+    return forward
 
 
 class Progress:
