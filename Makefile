@@ -20,7 +20,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup data train promote predict example ui test test-slow clean compare score serve bench
+.PHONY: help all setup data train promote predict example ui test test-slow clean compare score serve bench static-model distil
 
 help: ## List the verbs
 	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -75,3 +75,16 @@ test-slow: setup ## Run the slow tests (real corpora, full training)
 
 clean: ## Remove the built table and outputs (keeps .venv and the MLflow store)
 	rm -rf build output
+
+STATIC ?= build/static/minilm
+TEACHER ?= models:/narrative-classifier@champion
+STUDENT ?= student
+
+$(STATIC)/model.safetensors: | $(VENV)/.installed
+	$(PY) -m training.distil --static --out $(STATIC)
+
+static-model: $(STATIC)/model.safetensors ## Distil the static MiniLM embedding model (model2vec, offline, ~5 min on 2 cores) into STATIC
+
+distil: setup $(STATIC)/model.safetensors ## Train the dump-scorer student (EXP STUDENT) on TEACHER's probabilities; registered with role=dump-scorer
+	@test -f build/paragraphs.parquet || $(MAKE) data
+	$(PY) -m training.distil --exp $(STUDENT) --teacher $(TEACHER)

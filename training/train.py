@@ -6,6 +6,7 @@ python -m training.train --exp baseline
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -23,6 +24,7 @@ from classifier.store import REPO_ROOT, quiet_mlflow
 from training import progress, tracking
 from training.config import ExperimentConfig, flat_params, load_config
 from training.dataset import Splits, load_splits, targets, weights
+from training.distil import ROLE, teacher_targets, teacher_uri
 from training.members import load_members
 from training.metrics import (
     choose_threshold,
@@ -63,10 +65,13 @@ def fit(config: ExperimentConfig, splits: Splits) -> tuple[object, np.ndarray]:
     (calibrated) dev probabilities, scored once."""
     estimator = build(config, splits.columns)
     dev_texts, dev_y = splits.dev["text"].tolist(), targets(splits.dev, splits.columns)
-    fit_kwargs = {"sample_weight": weights(splits.train, config.data)}
+    texts, y, sample_weight = splits.train["text"].tolist(), targets(splits.train, splits.columns), None
+    if config.teacher:  # a student: the teacher's probabilities over the distillation pool
+        texts, y, sample_weight = teacher_targets(config.teacher, splits)
+    fit_kwargs = {"sample_weight": weights(splits.train, config.data) if sample_weight is None else sample_weight}
     if getattr(estimator, "uses_dev", False):
         fit_kwargs["dev"] = (dev_texts, dev_y)
-    estimator.fit(splits.train["text"].tolist(), targets(splits.train, splits.columns), **fit_kwargs)
+    estimator.fit(texts, y, **fit_kwargs)
     dev_scores = estimator.predict_proba(dev_texts)
     if config.calibration == "none":
         return estimator, dev_scores
@@ -132,16 +137,19 @@ def print_judgement(metrics: dict[str, float], prefix: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--exp", default="baseline", help="experiment name (experiments/<name>.yaml) or path")
+    parser.add_argument("--teacher", help="distil: fit on this model's probabilities (see training.distil)")
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("classifier").setLevel(logging.INFO)
-    logging.getLogger("training.progress").setLevel(logging.INFO)
+    logging.getLogger("training").setLevel(logging.INFO)
 
     quiet_mlflow()
     import mlflow
     from mlflow.models import infer_signature
 
     config = load_config(args.exp)
+    if args.teacher:
+        config = dataclasses.replace(config, teacher=args.teacher)
     splits = load_splits(config.data)
     np.random.seed(config.seed)
     tracking.configure()
@@ -226,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
                     "git_commit": commit,
                     "test_macro_f1": f"{metrics.get('test/macro_f1', float('nan')):.4f}",
                     "gold_macro_f1": f"{metrics.get('gold/macro_f1', float('nan')):.4f}",
+                    **({"role": ROLE, "teacher": teacher_uri(config.teacher)} if config.teacher else {}),
                 },
             )
 
