@@ -13,9 +13,9 @@ distillation pool (``teacher_targets``), the student is fitted on those probabil
 calibrated, thresholded on dev and evaluated on the gold test split like any experiment. Its
 registered version is tagged ``role=dump-scorer`` and ``teacher=<URI>``.
 
-The pool: the training split of the table (labelled), and every paragraph of the corpora's articles
-(SemEval-2023 and SemEval-2025 .txt articles, unlabelled) whose text is in neither the dev nor the
-test split, so that the student never sees the teacher's judgement of a paragraph it is tuned or
+The pool: the training rows of the experiment (read labels), the table's other training-split rows
+(labelled by the corpora only), and every paragraph of the corpora's articles (SemEval-2023 and
+SemEval-2025 .txt articles, unlabelled); each text once, and none whose text is in the dev or test split, so that the student never sees the teacher's judgement of a paragraph it is tuned or
 evaluated on.
 """
 
@@ -54,6 +54,12 @@ def pool_texts(splits, corpora: Path | None = DEFAULT_CORPORA) -> list[str]:
     held_out = set(splits.dev["text"]) | set(splits.test["text"])
     seen = set(texts) | held_out
     extra = []
+    if Path(splits.path).is_file():  # the table's other training-split rows (not read, or filtered out)
+        table = pd.read_parquet(splits.path, columns=["text", "split"])
+        for text in table.loc[table["split"] == "train", "text"]:
+            if text not in seen:
+                seen.add(text)
+                extra.append(text)
     if corpora is not None and Path(corpora).is_dir():
         for pattern in ARTICLE_GLOBS:
             for path in sorted(Path(corpora).glob(pattern)):
@@ -63,7 +69,7 @@ def pool_texts(splits, corpora: Path | None = DEFAULT_CORPORA) -> list[str]:
                     if text and text not in seen:
                         seen.add(text)
                         extra.append(text)
-    log.info("distillation pool: %d training paragraphs and %d unlabelled corpus paragraphs", len(texts), len(extra))
+    log.info("distillation pool: %d training rows and %d other corpus paragraphs", len(texts), len(extra))
     return texts + extra
 
 

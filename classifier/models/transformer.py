@@ -26,7 +26,9 @@ model; ``torch-int8`` the same with its Linear layers dynamically quantised to i
 ``onnx`` and ``onnx-int8`` run a graph exported at ``save`` (``onnx/model.onnx``, and its dynamically
 int8-quantised copy ``onnx/model-int8.onnx``) with ONNX Runtime: the graph is part of the saved model,
 nothing is fetched when it scores. A model saved without the graph (older models) scores with torch.
-``training.bench_models --runtimes`` measures the four side by side.
+``training.bench_models --runtimes`` measures the four side by side; ``CLASSIFIER_TRANSFORMER_RUNTIME``
+overrides the saved runtime when a model is loaded (an ONNX graph the folder lacks is then exported
+to a temporary folder), for ``training.bench``.
 
 Progress: every ``progress_every`` seconds (and after each dev evaluation) ``fit`` logs a line on the
 ``classifier.models.transformer`` logger: step, rows/s, ETA, loss, last dev mAP. The record carries the
@@ -57,6 +59,7 @@ ONNX_DIR = "onnx"
 RUNTIMES = ("torch", "torch-int8", "onnx", "onnx-int8")
 ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
 ONNX_OPSET = 17
+RUNTIME_ENV = "CLASSIFIER_TRANSFORMER_RUNTIME"  # overrides the saved runtime at load (benchmarks)
 
 
 def default_model_path() -> str:
@@ -391,12 +394,14 @@ class TransformerClassifier(BaseEstimator):
         model.model_.eval()
         for key, value in saved["fitted"].items():
             setattr(model, key, np.asarray(value) if key == "pos_weight_" else value)
+        model.runtime = os.environ.get(RUNTIME_ENV) or model.runtime
         graph = ONNX_FILES.get(model.runtime)
-        if graph is not None and not (directory / ONNX_DIR / graph).exists():
+        if graph is not None and not (directory / ONNX_DIR / graph).exists() and RUNTIME_ENV not in os.environ:
             log.info("%s has no ONNX graph: scoring with torch", directory)
             model.runtime = "torch"
         if model.runtime != "torch":
-            model.use_runtime(model.runtime, directory / ONNX_DIR)
+            saved_graph = graph is not None and (directory / ONNX_DIR / graph).exists()
+            model.use_runtime(model.runtime, directory / ONNX_DIR if saved_graph else None)
         return model
 
 
