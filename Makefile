@@ -11,7 +11,7 @@ MODEL ?= models:/narrative-classifier@champion
 PORT ?= 5000
 SERVE_PORT ?= 5001
 SCORE_ARGS ?=
-ARTICLES ?= 100000
+ARTICLES ?= 2000
 BENCH_ARGS ?=
 # `make score` without OUT writes beside, not over, the output of `make predict`.
 SCORE_OUT = $(if $(filter file,$(origin OUT)),output/example_dump.jsonl,$(OUT))
@@ -59,7 +59,7 @@ serve: setup ## Serve MODEL over REST on http://127.0.0.1:$(SERVE_PORT)/invocati
 	PATH=$(abspath $(VENV))/bin:$$PATH MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
 		$(VENV)/bin/mlflow models serve -m $(MODEL) --env-manager local -h 127.0.0.1 -p $(SERVE_PORT) --workers 1
 
-bench: setup ## Articles/s, paragraphs/s and peak RSS per registered version on a dump of ARTICLES corpus articles
+bench: setup ## Every registered scorer side by side: 1 and N workers (bytes compared), transformer runtimes, RSS, gold F1, hours per 1M articles (ARTICLES, BENCH_ARGS)
 	$(PY) -m training.bench --articles $(ARTICLES) $(BENCH_ARGS)
 
 ui: setup ## Open the MLflow UI on the project's store (http://127.0.0.1:$(PORT))

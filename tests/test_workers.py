@@ -12,6 +12,7 @@ import pytest
 
 from classifier.articles import Scorer
 from scoring import local, outputs
+from training import bench
 from tests.conftest import tracking_store
 from tests.test_score import SimulatedKill, _raise, invented_article, messy_dump, write_jsonl
 
@@ -41,7 +42,8 @@ def test_workers_write_the_bytes_of_one_worker_and_report_their_memory(scorer, t
         total_one.paragraphs,
         total_one.flagged,
     )
-    assert "score: 3 workers; peak RSS MB per worker" in log.getvalue()
+    found = bench.WORKERS_LINE.search(log.getvalue())  # the line make bench reads
+    assert found and found.group(1) == "3" and len(found.group(2).split(", ")) == 3
 
 
 def test_workers_isolate_malformed_and_failing_articles_like_one_worker(scorer, tmp_path):

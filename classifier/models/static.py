@@ -67,6 +67,7 @@ class StaticLinear(BaseEstimator):
             self.tfidf_ = TfidfVectorizer(
                 ngram_range=(1, 2), min_df=2, max_features=self.tfidf_features, sublinear_tf=True, dtype=np.float32
             ).fit(texts)
+            self.tfidf_.stop_words_ = None  # the terms cut by max_features: large, for introspection only
         X = self._features(texts)
         self.coef_ = np.zeros((len(self.targets), X.shape[1]))
         self.intercept_ = np.zeros(len(self.targets))
