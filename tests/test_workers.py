@@ -12,9 +12,9 @@ import pytest
 
 from classifier.articles import Scorer
 from scoring import local, outputs
-from training import bench
 from tests.conftest import tracking_store
 from tests.test_score import SimulatedKill, _raise, invented_article, messy_dump, write_jsonl
+from training import bench
 
 
 @pytest.fixture(scope="module")
