@@ -2,7 +2,8 @@
 (logistic) head per target fitted on soft targets.
 
 The embedding model is a model2vec static model distilled offline from a sentence encoder
-(``training.distil --static``): a paragraph's embedding is the mean of its tokens' vectors, computed
+(``training.distil --static``; ``embedding_path`` relative to the repository when not absolute; it is
+copied into the saved model): a paragraph's embedding is the mean of its tokens' vectors, computed
 with numpy, no encoder at scoring time. ``tfidf_features`` (0: none) adds a word 1–2-gram TF-IDF of at
 most that many features. The heads are logistic regressions fitted by L-BFGS on the cross-entropy to
 targets in [0, 1]: read labels (0/1) or a teacher's probabilities (``training.distil``), with an L2
@@ -20,11 +21,11 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 
 from classifier.labels import LABELS
-from classifier.models.persist import load_skops, save_skops
+from classifier.store import REPO_ROOT
 
 STATIC_DIR = "static"
 HEADS_FILE = "heads.npz"
-TFIDF_FILE = "tfidf.skops"
+TFIDF_FILE = "tfidf.json"  # the vocabulary and idf weights (skops is slow on a 100,000-term dict)
 PARAMS_FILE = "static_linear.json"
 
 
@@ -49,7 +50,6 @@ class StaticLinear(BaseEstimator):
 
     def fit(self, texts: Sequence[str], Y, sample_weight=None) -> StaticLinear:
         from model2vec import StaticModel
-        from sklearn.feature_extraction.text import TfidfVectorizer
 
         texts = list(texts)
         Y = np.asarray(Y, dtype=np.float64).reshape(len(texts), -1)
@@ -59,14 +59,13 @@ class StaticLinear(BaseEstimator):
             raise ValueError("targets must lie in [0, 1] (labels or probabilities)")
         weights = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         path = Path(self.embedding_path)
+        path = path if path.is_absolute() else REPO_ROOT / path
         if not path.exists():
             raise FileNotFoundError(f"no static embedding model at {path}: build it with `make static-model`")
         self.static_ = StaticModel.from_pretrained(path)
         self.tfidf_ = None
         if self.tfidf_features > 0:
-            self.tfidf_ = TfidfVectorizer(
-                ngram_range=(1, 2), min_df=2, max_features=self.tfidf_features, sublinear_tf=True, dtype=np.float32
-            ).fit(texts)
+            self.tfidf_ = word_tfidf(min_df=2, max_features=self.tfidf_features).fit(texts)
             self.tfidf_.stop_words_ = None  # the terms cut by max_features: large, for introspection only
         X = self._features(texts)
         self.coef_ = np.zeros((len(self.targets), X.shape[1]))
@@ -99,7 +98,10 @@ class StaticLinear(BaseEstimator):
         self.static_.save_pretrained(str(directory / STATIC_DIR))
         np.savez(directory / HEADS_FILE, coef=self.coef_, intercept=self.intercept_)
         if self.tfidf_ is not None:
-            save_skops(self.tfidf_, directory / TFIDF_FILE)
+            vocabulary = {term: int(column) for term, column in self.tfidf_.vocabulary_.items()}
+            (directory / TFIDF_FILE).write_text(
+                json.dumps({"vocabulary": vocabulary, "idf": self.tfidf_.idf_.tolist()}, ensure_ascii=False)
+            )
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
         (directory / PARAMS_FILE).write_text(json.dumps({"kind": self.kind, "params": params}, indent=2))
         return directory
@@ -115,8 +117,19 @@ class StaticLinear(BaseEstimator):
         model.static_ = StaticModel.from_pretrained(directory / STATIC_DIR)
         heads = np.load(directory / HEADS_FILE)
         model.coef_, model.intercept_ = heads["coef"], heads["intercept"]
-        model.tfidf_ = load_skops(directory / TFIDF_FILE) if (directory / TFIDF_FILE).exists() else None
+        model.tfidf_ = None
+        if (directory / TFIDF_FILE).exists():
+            saved = json.loads((directory / TFIDF_FILE).read_text(encoding="utf-8"))
+            model.tfidf_ = word_tfidf(vocabulary=saved["vocabulary"])
+            model.tfidf_.idf_ = np.asarray(saved["idf"], dtype=np.float64)
         return model
+
+
+def word_tfidf(**params):
+    """The student's word 1-2-gram TF-IDF (sublinear tf, float32)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32, **params)
 
 
 def soft_logistic(X, y: np.ndarray, weights: np.ndarray, alpha: float, max_iter: int) -> tuple[np.ndarray, float]:
