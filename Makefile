@@ -87,4 +87,4 @@ static-model: $(STATIC)/model.safetensors ## Distil the static MiniLM embedding 
 
 distil: setup $(STATIC)/model.safetensors ## Train the dump-scorer student (EXP STUDENT) on TEACHER's probabilities; registered with role=dump-scorer
 	@test -f build/paragraphs.parquet || $(MAKE) data
-	$(PY) -m training.distil --exp $(STUDENT) --teacher $(TEACHER)
+	$(PY) -m training.train --exp $(STUDENT) --teacher $(TEACHER)

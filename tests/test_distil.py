@@ -62,7 +62,7 @@ def test_distil_trains_a_student_on_the_teachers_probabilities_and_tags_it(stati
     )
     with tracking_store(f"sqlite:///{tmp_path / 'mlflow.db'}"):
         assert train.main(["--exp", str(experiment)]) == 0
-        assert distil.main(["--exp", str(student), "--teacher", "1"]) == 0
+        assert train.main(["--exp", str(student), "--teacher", "1"]) == 0
         from mlflow import MlflowClient
 
         version = MlflowClient().get_model_version("narrative-classifier", "2")

