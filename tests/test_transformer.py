@@ -88,7 +88,14 @@ def tiny_model(tmp_path_factory) -> str:
 
 def small(tiny_model, **params):
     defaults = dict(
-        model_path=tiny_model, max_length=16, stride=4, batch_size=4, eval_batch_size=3, epochs=2, threads=1
+        model_path=tiny_model,
+        max_length=16,
+        stride=4,
+        batch_size=4,
+        eval_batch_size=3,
+        epochs=2,
+        threads=1,
+        runtime="torch",  # exact save/load round trips; the other runtimes are tested below
     )
     return TransformerClassifier(**{**defaults, **params})
 
