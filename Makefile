@@ -52,7 +52,7 @@ promote: setup ## Give the candidate the champion alias if it beats the champion
 predict example: setup ## Score IN (default: the example articles) into OUT with MODEL
 	$(PY) -m scoring.predict $(IN) -o $(OUT) --model $(MODEL)
 
-score: setup ## Score dumps IN (files/dirs; JSONL, CSV, Parquet, .txt/.html, .gz) into OUT with MODEL; SCORE_ARGS=--resume etc.
+score: setup ## Score dumps IN (files/dirs; JSONL, CSV, Parquet, .txt/.html, .gz) into OUT with MODEL; SCORE_ARGS=--resume, --workers N; large dumps: MODEL=the version tagged role=dump-scorer
 	$(PY) -m scoring.score $(IN) -o $(SCORE_OUT) --model $(MODEL) $(SCORE_ARGS)
 
 serve: setup ## Serve MODEL over REST on http://127.0.0.1:$(SERVE_PORT)/invocations (paragraph texts in, probabilities out)
