@@ -362,3 +362,26 @@ def test_a_folder_without_its_graph_scores_with_torch(fitted, tmp_path):
 def test_an_unknown_runtime_is_refused(tiny_model):
     with pytest.raises(ValueError, match="runtime must be one of"):
         small(tiny_model, runtime="tensorrt").fit(TEXTS, Y)
+
+
+def test_an_onnx_model_scores_in_forked_workers_like_in_one_process(fitted, tmp_path):
+    """ONNX Runtime sessions do not survive a fork: each worker makes its own, none hangs."""
+    import io
+
+    from classifier.articles import Scorer
+    from scoring import local
+
+    model = clone(fitted).set_params(runtime="onnx-int8")
+    model.tokenizer_, model.model_ = fitted.tokenizer_, fitted.model_
+    model.use_runtime("onnx-int8", tmp_path / "graph")
+
+    def predict(frame):
+        return pd.DataFrame(model.predict_proba(frame["text"].tolist()), columns=list(fitted.targets))
+
+    model.predict_proba(TEXTS)  # a session in this process before the fork
+    scorer = Scorer(predict, list(fitted.targets), {t: 0.5 for t in fitted.targets}, "onnx")
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("".join(json.dumps({"id": n, "text": TEXTS[n % len(TEXTS)]}) + "\n" for n in range(30)))
+    local.run([dump], tmp_path / "one.jsonl", scorer, batch_size=4, log=io.StringIO())
+    local.run([dump], tmp_path / "two.jsonl", scorer, batch_size=4, log=io.StringIO(), workers=2)
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()

@@ -483,7 +483,8 @@ def runtime_forward(model, runtime: str, directory: Path | None, threads: int):
             )
         return sessions[os.getpid()]
 
-    session()  # fail now, not at the first paragraph, on a graph that does not load
+    # No session is made here: ONNX Runtime's thread pools do not survive a fork, and a session made
+    # before the local engine forks its workers would hang them. Each process makes its own when first used.
 
     def forward(input_ids, mask):
         (logits,) = session().run(["logits"], {"input_ids": input_ids.numpy(), "attention_mask": mask.numpy()})
