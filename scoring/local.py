@@ -60,6 +60,18 @@ def machine_cores() -> int:
         return os.cpu_count() or 1
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: ``VmHWM`` (reset by exec, unlike ``ru_maxrss``, which
+    keeps the peak of the process that exec'd), else ``ru_maxrss``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def score_chunk(chunk: list[Item], scorer: Scorer, kind: str) -> tuple[list, list[tuple[dict, int]]]:
     """The chunk's output (JSON lines, or records for Parquet) and, per record, what the summary needs."""
     scored = score_items(chunk, scorer)
@@ -80,7 +92,7 @@ def _worker_start(scorer: Scorer, kind: str, threads: int) -> None:
 
 def _worker_chunk(chunk: list[Item]) -> tuple[list, list[tuple[dict, int]], int, float]:
     payload, stats = score_chunk(chunk, _WORKER["scorer"], _WORKER["kind"])
-    return payload, stats, os.getpid(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return payload, stats, os.getpid(), peak_rss_mb()
 
 
 def _scored_in_workers(chunks_in: Iterator[list[Item]], scorer: Scorer, kind: str, workers: int, peaks: dict):
@@ -195,8 +207,7 @@ def run(
         scored_chunks.close()
         reporter.close()
     this_run.seconds = time.perf_counter() - started
-    main_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if peaks:
-        each = ", ".join(f"{peak:,.0f}" for peak in sorted(peaks.values(), reverse=True))
-        log.write(f"score: {workers} workers; peak RSS MB per worker {each}; main process {main_peak:,.0f}\n")
+    main_peak = peak_rss_mb()
+    each = ", ".join(f"{peak:,.0f}" for peak in sorted(peaks.values(), reverse=True))
+    log.write(f"score: {workers} workers; peak RSS MB per worker {each}; main process {main_peak:,.0f}\n")
     return total, this_run

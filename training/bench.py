@@ -65,7 +65,7 @@ def build_dump(path: Path, articles: list[dict], count: int, seed: int = 0) -> i
 
 
 SLOW_KINDS = ("transformer", "embedding_logreg", "ensemble")
-WORKERS_LINE = re.compile(r"score: (\d+) workers; peak RSS MB per worker ([\d,. ]+); main process ([\d,]+)")
+WORKERS_LINE = re.compile(r"score: (\d+) workers; peak RSS MB per worker ([\d,. ]*); main process ([\d,]+)")
 
 
 def machine_cores() -> int:
@@ -108,7 +108,7 @@ def measure(dump: Path, model_uri: str, workdir: Path, batch_size: int, workers:
     output.unlink(missing_ok=True)
     output.with_name(output.name + ".checkpoint").unlink(missing_ok=True)
     found = WORKERS_LINE.search(stderr)
-    per_worker = [float(x.replace(",", "")) for x in found.group(2).split(", ")] if found else []
+    per_worker = [float(x.replace(",", "")) for x in found.group(2).split(", ") if x.strip()] if found else []
     main_mb = float(found.group(3).replace(",", "")) if found else usage.ru_maxrss / 1024
     return {**run, "wall": wall, "digest": digest, "worker_mb": per_worker, "main_mb": main_mb}
 
