@@ -84,6 +84,12 @@ _WORKER: dict = {}  # in a worker process: the scorer it inherited and the outpu
 
 def _worker_start(scorer: Scorer, kind: str, threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the main process's to handle
+    try:  # Linux: die with the main process (a kill -9 of it must not leave workers holding its pipes)
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
     _WORKER.update(scorer=scorer, kind=kind)
     os.environ["OMP_NUM_THREADS"] = str(threads)  # runtimes that size their thread pool when first used
     if "torch" in sys.modules:
