@@ -11,7 +11,7 @@ MODEL ?= models:/narrative-classifier@champion
 PORT ?= 5000
 SERVE_PORT ?= 5001
 SCORE_ARGS ?=
-ARTICLES ?= 100000
+ARTICLES ?= 2000
 BENCH_ARGS ?=
 # `make score` without OUT writes beside, not over, the output of `make predict`.
 SCORE_OUT = $(if $(filter file,$(origin OUT)),output/example_dump.jsonl,$(OUT))
@@ -20,7 +20,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help all setup data train promote predict example ui test test-slow clean compare score serve bench report report-demo
+.PHONY: help all setup data train promote predict example ui test test-slow clean compare score serve bench report report-demo static-model distil
 
 help: ## List the verbs
 	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -52,14 +52,14 @@ promote: setup ## Give the candidate the champion alias if it beats the champion
 predict example: setup ## Score IN (default: the example articles) into OUT with MODEL
 	$(PY) -m scoring.predict $(IN) -o $(OUT) --model $(MODEL)
 
-score: setup ## Score dumps IN (files/dirs; JSONL, CSV, Parquet, .txt/.html, .gz) into OUT with MODEL; SCORE_ARGS=--resume etc.
+score: setup ## Score dumps IN (files/dirs; JSONL, CSV, Parquet, .txt/.html, .gz) into OUT with MODEL; SCORE_ARGS=--resume, --workers N; large dumps: MODEL=the version tagged role=dump-scorer
 	$(PY) -m scoring.score $(IN) -o $(SCORE_OUT) --model $(MODEL) $(SCORE_ARGS)
 
 serve: setup ## Serve MODEL over REST on http://127.0.0.1:$(SERVE_PORT)/invocations (paragraph texts in, probabilities out; input checked)
 	MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} \
 		$(PY) -m scoring.serve --model $(MODEL) --host 127.0.0.1 --port $(SERVE_PORT)
 
-bench: setup ## Articles/s, paragraphs/s and peak RSS per registered version on a dump of ARTICLES corpus articles
+bench: setup ## Every registered scorer side by side: 1 and N workers (bytes compared), transformer runtimes, RSS, gold F1, hours per 1M articles (ARTICLES, BENCH_ARGS)
 	$(PY) -m training.bench --articles $(ARTICLES) $(BENCH_ARGS)
 
 ui: setup ## Open the MLflow UI on the project's store (http://127.0.0.1:$(PORT))
@@ -93,3 +93,16 @@ report-demo: setup ## Score the EUvsDisinfo claims (read from CORPORA at run tim
 	$(PY) -m scoring.score output/euvsdisinfo_claims.jsonl -o output/euvsdisinfo_scores.jsonl --model $(MODEL)
 	$(PY) -m scoring.report output/euvsdisinfo_scores.jsonl -o output/report-demo.html --multi-sep + --min-articles 10 --languages "" \
 		--title "EUvsDisinfo claims: narrative report" $(REPORT_ARGS)
+
+STATIC ?= build/static/minilm
+TEACHER ?= models:/narrative-classifier@champion
+STUDENT ?= student
+
+$(STATIC)/model.safetensors: | $(VENV)/.installed
+	$(PY) -m training.distil --static --out $(STATIC)
+
+static-model: $(STATIC)/model.safetensors ## Distil the static MiniLM embedding model (model2vec, offline, ~5 min on 2 cores) into STATIC
+
+distil: setup $(STATIC)/model.safetensors ## Train the dump-scorer student (EXP STUDENT) on TEACHER's probabilities; registered with role=dump-scorer
+	@test -f build/paragraphs.parquet || $(MAKE) data
+	$(PY) -m training.train --exp $(STUDENT) --teacher $(TEACHER)

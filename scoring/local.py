@@ -1,11 +1,26 @@
 """The local engine: stream the inputs in chunks, score each chunk, append it to the output with a
-checkpoint, so that a run killed at any point resumes to the same output (``--resume``)."""
+checkpoint, so that a run killed at any point resumes to the same output (``--resume``).
+
+Workers (``workers`` > 1): the chunks are cut here, in this process, exactly as with one worker, and
+scored in worker processes forked after the model is loaded (each inherits it). At most
+``2 × workers`` chunks are in flight; their records are written and checkpointed here in input order,
+so the output is the one a single worker writes, and a resume after a kill at any point is the same
+as with one worker. A worker's memory is the model plus at most one chunk (``batch_size`` articles and
+at most ``MAX_CHUNK_CHARS`` characters); each worker's peak RSS is reported at the end of the run.
+torch and ONNX Runtime scorers get ``cores / workers`` threads per worker.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import resource
+import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from classifier.articles import MAX_TEXT_CHARS, Scorer, error_record, output_record
@@ -37,6 +52,87 @@ def _chars(item: Item) -> int:
     return sum(len(v) for v in (item.article.get("text"), item.article.get("title")) if isinstance(v, str))
 
 
+def machine_cores() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: ``VmHWM`` (reset by exec, unlike ``ru_maxrss``, which
+    keeps the peak of the process that exec'd), else ``ru_maxrss``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def score_chunk(chunk: list[Item], scorer: Scorer, kind: str) -> tuple[list, list[tuple[dict, int]]]:
+    """The chunk's output (JSON lines, or records for Parquet) and, per record, what the summary needs."""
+    scored = score_items(chunk, scorer)
+    payload = [safe_json_line(r, scorer) for r, _ in scored] if kind == "jsonl" else [r for r, _ in scored]
+    return payload, [({"status": r.get("status"), "flags": r.get("flags")}, n) for r, n in scored]
+
+
+_WORKER: dict = {}  # in a worker process: the scorer it inherited and the output kind
+
+
+def _worker_start(scorer: Scorer, kind: str, threads: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the main process's to handle
+    try:  # Linux: die with the main process (a kill -9 of it must not leave workers holding its pipes)
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    _WORKER.update(scorer=scorer, kind=kind)
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # runtimes that size their thread pool when first used
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+def _worker_chunk(chunk: list[Item]) -> tuple[list, list[tuple[dict, int]], int, float]:
+    payload, stats = score_chunk(chunk, _WORKER["scorer"], _WORKER["kind"])
+    return payload, stats, os.getpid(), peak_rss_mb()
+
+
+def _scored_in_workers(chunks_in: Iterator[list[Item]], scorer: Scorer, kind: str, workers: int, peaks: dict):
+    """(chunk, payload, stats) in input order, scored by ``workers`` forked processes."""
+    threads = max(1, machine_cores() // workers)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_start, initargs=(scorer, kind, threads)
+    ) as pool:
+        pending: deque = deque()
+        try:
+            for chunk in chunks_in:
+                pending.append((chunk, pool.submit(_worker_chunk, chunk)))
+                while len(pending) >= 2 * workers:
+                    yield _collect(pending.popleft(), peaks)
+            while pending:
+                yield _collect(pending.popleft(), peaks)
+        finally:
+            for _, future in pending:
+                future.cancel()
+
+
+def _collect(entry, peaks: dict):
+    chunk, future = entry
+    payload, stats, pid, peak = future.result()
+    peaks[pid] = max(peaks.get(pid, 0.0), peak)
+    return chunk, payload, stats
+
+
+def _scored_here(chunks_in: Iterator[list[Item]], scorer: Scorer, kind: str):
+    for chunk in chunks_in:
+        yield (chunk, *score_chunk(chunk, scorer, kind))
+
+
 def run_header(inputs: list[Path], source: Source, scorer: Scorer, output) -> dict:
     """What a checkpoint must match for a resume to continue it."""
     return {
@@ -62,6 +158,7 @@ def run(
     limits: Limits = NO_LIMITS,
     outside_links: bool = False,
     prepared: Prepared | None = None,
+    workers: int = 1,
 ) -> tuple[Summary, Summary]:
     """Score ``inputs`` into ``output_path``; returns (the whole output's summary, this run's summary).
 
@@ -72,18 +169,35 @@ def run(
     try:
         return _run(
             inputs, output_path, scorer, prepared.state, batch_size, resume, fmt, log, log_every, part_records,
-            limits, outside_links,
+            limits, outside_links, workers,
         )  # fmt: skip
     finally:
         prepared.lock.release()
 
 
 def _run(
-    inputs, output_path, scorer, state, batch_size, resume, fmt, log, log_every, part_records, limits, outside_links
+    inputs,
+    output_path,
+    scorer,
+    state,
+    batch_size,
+    resume,
+    fmt,
+    log,
+    log_every,
+    part_records,
+    limits,
+    outside_links,
+    workers,
 ) -> tuple[Summary, Summary]:
     log = log or sys.stderr
     if batch_size < 1:
         raise RunError("--batch-size must be positive")
+    if workers < 1:
+        raise RunError("--workers must be positive")
+    if workers > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        log.write("score: this platform cannot fork; scoring with one worker\n")
+        workers = 1
     source = Source(inputs, fmt, limits=limits, outside_links=outside_links)
     output = output_for(output_path, scorer, part_records)
     header = run_header(inputs, source, scorer, output)
@@ -114,19 +228,21 @@ def _run(
     output.open(state, header)
     reporter = Reporter(log, source.progress.fraction, log_every)
     started = time.perf_counter()
+    peaks: dict[int, float] = {}
+    pieces = chunks(source.items(skip=done), batch_size)
+    if workers > 1:
+        scored_chunks = _scored_in_workers(pieces, scorer, output.kind, workers, peaks)
+    else:
+        scored_chunks = _scored_here(pieces, scorer, output.kind)
     try:
-        for chunk in chunks(source.items(skip=done), batch_size):
-            scored = score_items(chunk, scorer)
-            for record, paragraphs in scored:
+        for chunk, payload, stats in scored_chunks:
+            for record, paragraphs in stats:
                 total.add(record, paragraphs)
                 this_run.add(record, paragraphs)
             done += len(chunk)
             this_run.seconds = time.perf_counter() - started
             total.seconds = (state["summary"]["seconds"] if state else 0.0) + this_run.seconds
-            records = [record for record, _ in scored]
-            output.write(
-                [safe_json_line(r, scorer) for r in records] if output.kind == "jsonl" else records, done, total
-            )
+            output.write(payload, done, total)
             reporter.update(this_run)
         if source.stopped:
             output.stop(done, total)
@@ -136,8 +252,12 @@ def _run(
         output.abort()
         raise
     finally:
+        scored_chunks.close()
         reporter.close()
     this_run.seconds = time.perf_counter() - started
+    main_peak = peak_rss_mb()
+    each = ", ".join(f"{peak:,.0f}" for peak in sorted(peaks.values(), reverse=True))
+    log.write(f"score: {workers} workers; peak RSS MB per worker {each}; main process {main_peak:,.0f}\n")
     return total, this_run
 
 

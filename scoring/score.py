@@ -1,7 +1,7 @@
 """Score article dumps at scale: streaming, one output record per input record, resumable.
 
     python -m scoring.score INPUT... -o OUTPUT [--model URI] [--batch-size N] [--resume]
-        [--format jsonl|csv|parquet|dir] [--engine local|spark] [--spark-master URL]
+        [--format jsonl|csv|parquet|dir] [--engine local|spark] [--spark-master URL] [--workers N]
 
 Inputs: JSONL, CSV, Parquet, a .txt/.html file or a directory of them, any of them gzip-compressed;
 the format comes from the extension unless --format names it (see ``scoring.readers``).
@@ -36,7 +36,7 @@ from pathlib import Path
 from classifier.articles import Scorer
 from classifier.store import DEFAULT_MODEL_URI
 from scoring.checks import EARLY_STOP_RECORDS, check_first_records, first_line, model_choices
-from scoring.local import run
+from scoring.local import machine_cores, run
 from scoring.outputs import prepare
 from scoring.readers import FORMATS, InputError, Limits, Source
 from scoring.records import RunError, Summary
@@ -78,6 +78,12 @@ def parse_args(argv: list[str] | None):
     )
     parser.add_argument(
         "--log-every", type=float, default=30.0, help="seconds between log lines when stderr is not a terminal"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=machine_cores(),
+        help=f"local engine: processes scoring chunks in parallel, output identical to one (default: the cores, {machine_cores()})",
     )
     parser.add_argument("--summary-json", type=Path, help="also write the summary as JSON here")
     parser.add_argument(
@@ -160,6 +166,7 @@ def _main(args) -> int:
                 limits=Limits(args.max_records, args.max_bytes),
                 outside_links=args.follow_outside_links,
                 prepared=prepared,
+                workers=args.workers,
             )
             model = scorer.name
     except (RunError, InputError) as error:

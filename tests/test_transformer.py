@@ -5,6 +5,7 @@ training/train.py into a temporary MLflow store, loaded back through the pyfunc.
 from __future__ import annotations
 
 import json
+import logging
 import textwrap
 from pathlib import Path
 
@@ -87,7 +88,14 @@ def tiny_model(tmp_path_factory) -> str:
 
 def small(tiny_model, **params):
     defaults = dict(
-        model_path=tiny_model, max_length=16, stride=4, batch_size=4, eval_batch_size=3, epochs=2, threads=1
+        model_path=tiny_model,
+        max_length=16,
+        stride=4,
+        batch_size=4,
+        eval_batch_size=3,
+        epochs=2,
+        threads=1,
+        runtime="torch",  # exact save/load round trips; the other runtimes are tested below
     )
     return TransformerClassifier(**{**defaults, **params})
 
@@ -315,3 +323,65 @@ def test_ensemble_weights_chosen_on_dev_per_target(fitted):
     with pytest.raises(ValueError, match="dev split"):
         Ensemble(members=(("a", good0),), weights="dev").fit()
     assert ensemble_module.best_f1(np.array([0, 0]), np.array([0.1, 0.2])) == 0.0
+
+
+def test_fit_logs_progress_with_rows_per_second_eta_and_dev_score(tiny_model, caplog):
+    caplog.set_level(logging.INFO, logger="classifier.models.transformer")
+    small(tiny_model, progress_every=0.0, max_steps=4, eval_every=2).fit(TEXTS, Y, dev=(TEXTS, Y))
+    lines = [r for r in caplog.records if hasattr(r, "progress")]
+    assert [r.progress["step"] for r in lines][:2] == [1, 2]
+    assert all(r.progress["rows_per_second"] > 0 and r.progress["total_steps"] == 4 for r in lines)
+    assert "dev_map" not in lines[0].progress and "dev_map" in lines[-1].progress
+
+
+@pytest.mark.parametrize("runtime", ["torch-int8", "onnx", "onnx-int8"])
+def test_runtimes_score_the_same_weights_close_to_torch(fitted, runtime, tmp_path):
+    model = clone(fitted).set_params(runtime=runtime)
+    model.tokenizer_, model.model_ = fitted.tokenizer_, fitted.model_
+    for key in ("pos_weight_", "history_", "best_dev_map_", "steps_", "train_rows_"):
+        setattr(model, key, getattr(fitted, key))
+    reference = fitted.predict_proba(TEXTS)
+    model.save(tmp_path / "model")
+    graphs = sorted(p.name for p in (tmp_path / "model").rglob("*.onnx"))
+    assert graphs == {"torch-int8": [], "onnx": ["model.onnx"], "onnx-int8": ["model-int8.onnx", "model.onnx"]}[runtime]
+    loaded = TransformerClassifier.load(tmp_path / "model")
+    assert loaded.runtime == runtime and loaded.forward_ is not None
+    assert np.allclose(loaded.predict_proba(TEXTS), reference, atol=2e-3)
+
+
+def test_a_folder_without_its_graph_scores_with_torch(fitted, tmp_path):
+    fitted.save(tmp_path / "model")
+    params = json.loads((tmp_path / "model" / "transformer.json").read_text())
+    params["params"]["runtime"] = "onnx"
+    (tmp_path / "model" / "transformer.json").write_text(json.dumps(params))
+    loaded = TransformerClassifier.load(tmp_path / "model")
+    assert loaded.runtime == "torch"
+    assert np.allclose(loaded.predict_proba(TEXTS), fitted.predict_proba(TEXTS), atol=1e-6)
+
+
+def test_an_unknown_runtime_is_refused(tiny_model):
+    with pytest.raises(ValueError, match="runtime must be one of"):
+        small(tiny_model, runtime="tensorrt").fit(TEXTS, Y)
+
+
+def test_an_onnx_model_scores_in_forked_workers_like_in_one_process(fitted, tmp_path):
+    """ONNX Runtime sessions do not survive a fork: each worker makes its own, none hangs."""
+    import io
+
+    from classifier.articles import Scorer
+    from scoring import local
+
+    model = clone(fitted).set_params(runtime="onnx-int8")
+    model.tokenizer_, model.model_ = fitted.tokenizer_, fitted.model_
+    model.use_runtime("onnx-int8", tmp_path / "graph")
+
+    def predict(frame):
+        return pd.DataFrame(model.predict_proba(frame["text"].tolist()), columns=list(fitted.targets))
+
+    model.predict_proba(TEXTS)  # a session in this process before the fork
+    scorer = Scorer(predict, list(fitted.targets), {t: 0.5 for t in fitted.targets}, "onnx")
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("".join(json.dumps({"id": n, "text": TEXTS[n % len(TEXTS)]}) + "\n" for n in range(30)))
+    local.run([dump], tmp_path / "one.jsonl", scorer, batch_size=4, log=io.StringIO())
+    local.run([dump], tmp_path / "two.jsonl", scorer, batch_size=4, log=io.StringIO(), workers=2)
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()

@@ -1,21 +1,32 @@
-"""Benchmark the dump scorer: articles and paragraphs per second and peak RSS, per registered model version.
+"""Benchmark the dump scorers side by side in one run: per registered version (and, for transformers,
+per runtime), with one worker and with ``--workers``: articles/s, paragraphs/s, peak RSS per worker and
+in total, whether the outputs of one and of N workers are byte-identical, gold F1, and the hours a
+1,000,000-article dump would take.
 
-    python -m training.bench [--articles 100000] [--versions 1 2] [--corpora ../shared/data] [--keep DIR]
+    python -m training.bench [--articles 2000] [--slow-articles 100] [--versions 1 2] [--workers N]
+        [--runtimes onnx-int8 torch-int8] [--gold-n 1000] [--corpora ../shared/data] [--keep DIR]
 
 Builds a JSONL dump of ``--articles`` articles by sampling (with replacement, shuffled) the articles of
 the corpora (SemEval-2023 and SemEval-2025 .txt articles: first line the title, the rest the text) into
-a temporary directory, never into the repository. Then runs ``python -m scoring.score`` on it once
-per registered version, each in a fresh process, and prints a table: the scoring loop's throughput
-(model loading excluded), the whole command's wall time, and the process's peak resident memory
-(``ru_maxrss`` from ``wait4``). A measurement, not a test.
+a temporary directory, never into the repository; encoder-based kinds (transformer, embedding_logreg,
+ensemble) score its first ``--slow-articles`` articles. Each measurement runs ``python -m
+scoring.score`` in a fresh process: throughput is the scoring loop's (model loading excluded); peak
+RSS per worker is what the score command reports, the main process's comes from ``wait4``; the total
+adds them (shared copy-on-write pages are counted once per process, so it is an upper bound). A
+transformer is also scored with each of ``--runtimes`` (``CLASSIFIER_TRANSFORMER_RUNTIME``), on the
+same weights. Gold F1: voiced F1 per label and their macro mean at the model's thresholds on
+``--gold-n`` paragraphs of the gold test rows (seed 0), scored in this process with the same runtime.
+A measurement, not a test: other work on the machine changes the figures; compare within one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -53,50 +64,112 @@ def build_dump(path: Path, articles: list[dict], count: int, seed: int = 0) -> i
     return path.stat().st_size
 
 
-def versions(name: str) -> list[tuple[str, str]]:
+SLOW_KINDS = ("transformer", "embedding_logreg", "ensemble")
+WORKERS_LINE = re.compile(r"score: (\d+) workers; peak RSS MB per worker ([\d,. ]*); main process ([\d,]+)")
+
+
+def machine_cores() -> int:
+    """The cores this process may use (what ``scoring.score --workers`` defaults to)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def versions(name: str) -> list[tuple[str, str, str]]:
+    """(version, model kind, role tag) of every registered version."""
     from mlflow import MlflowClient
 
     use_store()
     found = MlflowClient().search_model_versions(f"name='{name}'")
-    return sorted(((str(v.version), v.tags.get("model_kind", "?")) for v in found), key=lambda v: int(v[0]))
+    rows = [(str(v.version), v.tags.get("model_kind", "?"), v.tags.get("role", "")) for v in found]
+    return sorted(rows, key=lambda v: int(v[0]))
 
 
-def measure(dump: Path, model_uri: str, workdir: Path, batch_size: int) -> dict:
-    """Score the dump in a fresh process; its summary, wall time and peak RSS."""
+def measure(dump: Path, model_uri: str, workdir: Path, batch_size: int, workers: int, runtime: str = "") -> dict:
+    """Score the dump in a fresh process: its summary, wall time, peak RSS and the output's digest."""
     output, summary = workdir / "scores.jsonl", workdir / "summary.json"
     command = [sys.executable, "-m", "scoring.score", str(dump), "-o", str(output), "--model", model_uri,
-               "--batch-size", str(batch_size), "--log-every", "60", "--summary-json", str(summary)]  # fmt: skip
+               "--batch-size", str(batch_size), "--log-every", "600", "--summary-json", str(summary),
+               "--workers", str(workers)]  # fmt: skip
+    env = {**os.environ, **({"CLASSIFIER_TRANSFORMER_RUNTIME": runtime} if runtime else {})}
     summary.unlink(missing_ok=True)
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
+    with (workdir / "stderr.txt").open("w") as errors:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
+    stderr = (workdir / "stderr.txt").read_text()
     if process.returncode not in (0, 1) or not summary.exists():
-        raise SystemExit(f"{' '.join(command)} failed with exit status {process.returncode}")
+        raise SystemExit(f"{' '.join(command)} failed with exit status {process.returncode}:\n{stderr[-2000:]}")
     run = json.loads(summary.read_text())["run"]
+    digest = hashlib.sha256(output.read_bytes()).hexdigest()
     output.unlink(missing_ok=True)
     output.with_name(output.name + ".checkpoint").unlink(missing_ok=True)
-    return {**run, "wall": wall, "peak_rss_mb": usage.ru_maxrss / 1024}
+    found = WORKERS_LINE.search(stderr)
+    per_worker = [float(x.replace(",", "")) for x in found.group(2).split(", ") if x.strip()] if found else []
+    main_mb = float(found.group(3).replace(",", "")) if found else usage.ru_maxrss / 1024
+    return {**run, "wall": wall, "digest": digest, "worker_mb": per_worker, "main_mb": main_mb}
+
+
+def gold_f1_of(model_uri: str, runtime: str, table: str, n: int) -> float:
+    """Gold voiced macro-F1 on ``n`` gold test paragraphs, scored here with ``runtime`` (transformers)."""
+    import mlflow
+
+    from training.bench_models import gold_f1, gold_sample
+
+    previous = os.environ.get("CLASSIFIER_TRANSFORMER_RUNTIME")
+    if runtime:
+        os.environ["CLASSIFIER_TRANSFORMER_RUNTIME"] = runtime
+    try:
+        model = mlflow.pyfunc.load_model(model_uri)
+    finally:
+        if previous is None:
+            os.environ.pop("CLASSIFIER_TRANSFORMER_RUNTIME", None)
+        else:
+            os.environ["CLASSIFIER_TRANSFORMER_RUNTIME"] = previous
+    metadata = model.metadata.metadata or {}
+    columns, thresholds = list(metadata["columns"]), {k: float(v) for k, v in metadata["thresholds"].items()}
+    frame = gold_sample(table, n)
+    probs = model.predict(frame[["text"]])[columns].to_numpy()
+    return gold_f1(probs, frame, columns, thresholds)["voiced_macro_f1"]
+
+
+def head(dump: Path, count: int) -> Path:
+    small = dump.with_name(f"dump-first-{count}.jsonl")
+    with dump.open(encoding="utf-8") as source, small.open("w", encoding="utf-8") as target:
+        for number, line in enumerate(source):
+            if number >= count:
+                break
+            target.write(line)
+    return small
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--articles", type=int, default=100_000, help="articles in the dump (default 100,000)")
-    parser.add_argument(
-        "--versions",
-        nargs="*",
-        help="registered versions to run (default: all; a transformer or embedding model scores ~100 paragraphs/s on 2 cores)",
-    )
+    parser.add_argument("--articles", type=int, default=2000, help="articles in the dump (default 2,000)")
+    parser.add_argument("--slow-articles", type=int, default=100, help="articles for encoder-based kinds")
+    parser.add_argument("--versions", nargs="*", help="registered versions to run (default: all)")
+    parser.add_argument("--workers", type=int, default=0, help="the many-worker setting (default: the cores)")
+    parser.add_argument("--runtimes", nargs="*", default=["onnx-int8", "onnx", "torch-int8"])
+    parser.add_argument("--gold-n", type=int, default=1000, help="gold test paragraphs for gold F1")
+    parser.add_argument("--table", default="build/paragraphs.parquet")
     parser.add_argument("--model-name", default=MODEL_NAME)
     parser.add_argument("--corpora", type=Path, default=CORPORA)
     parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument(
+        "--slow-batch-size",
+        type=int,
+        default=8,
+        help="articles per chunk for encoder-based kinds (several chunks per worker)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--keep", type=Path, help="build the dump in this directory and keep it (default: a temporary one)"
     )
     args = parser.parse_args(argv)
-
+    many = args.workers or machine_cores()
     chosen = versions(args.model_name)
     if args.versions:
         chosen = [v for v in chosen if v[0] in set(args.versions)]
@@ -108,23 +181,40 @@ def main(argv: list[str] | None = None) -> int:
         dump = workdir / "dump.jsonl"
         started = time.perf_counter()
         size = build_dump(dump, corpus_articles(args.corpora), args.articles, args.seed)
+        small = head(dump, args.slow_articles)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(
-            f"dump: {args.articles:,} articles, {size / 1e6:,.0f} MB, built in {time.perf_counter() - started:.0f} s ({dump})"
+            f"dump: {args.articles:,} articles ({args.slow_articles:,} for encoder-based kinds), {size / 1e6:,.0f} MB, "
+            f"built in {time.perf_counter() - started:.0f} s; cores {machine_cores()}, load average {load:.1f} at the start; "
+            f"batch size {args.batch_size} ({args.slow_batch_size} for encoder-based kinds); gold F1 on {args.gold_n:,} gold test paragraphs\n"
         )
         print(
-            f"cores {os.cpu_count()}, OMP_NUM_THREADS {os.environ.get('OMP_NUM_THREADS', 'default')}, batch size {args.batch_size}"
+            "| version | kind | runtime | workers | articles | articles/s | paragraphs/s | × 1 worker | same bytes | peak RSS MB per worker | total RSS MB | gold voiced macro-F1 | hours per 1M articles |"
         )
-        header = f"{'version':>7} {'kind':<16} {'articles':>9} {'paragraphs':>11} {'score s':>8} {'articles/s':>10} {'paragr./s':>10} {'wall s':>7} {'peak RSS MB':>11}"
-        print(header)
-        print("-" * len(header))
-        for version, kind in chosen:
-            result = measure(dump, f"models:/{args.model_name}/{version}", workdir, args.batch_size)
-            seconds = max(result["seconds"], 1e-9)
-            print(
-                f"{version:>7} {kind:<16} {result['read']:>9,} {result['paragraphs']:>11,} {seconds:>8.1f} "
-                f"{result['read'] / seconds:>10,.0f} {result['paragraphs'] / seconds:>10,.0f} {result['wall']:>7.1f} {result['peak_rss_mb']:>11,.0f}",
-                flush=True,
-            )
+        print("|---|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|")
+        for version, kind, role in chosen:
+            uri = f"models:/{args.model_name}/{version}"
+            runtimes = [""] + (list(args.runtimes) if kind in ("transformer", "ensemble") else [])
+            source = small if kind in SLOW_KINDS else dump
+            label = kind + (f" ({role})" if role else "")
+            for runtime in runtimes:
+                f1 = gold_f1_of(uri, runtime, args.table, args.gold_n)
+                results = {}
+                for workers in dict.fromkeys((1, many)):
+                    batch = args.slow_batch_size if kind in SLOW_KINDS else args.batch_size
+                    result = results[workers] = measure(source, uri, workdir, batch, workers, runtime)
+                    seconds = max(result["seconds"], 1e-9)
+                    rate = result["read"] / seconds
+                    speedup = rate / max(results[1]["read"] / max(results[1]["seconds"], 1e-9), 1e-9)
+                    same = "yes" if result["digest"] == results[1]["digest"] else "NO"
+                    workers_mb = ", ".join(f"{mb:,.0f}" for mb in result["worker_mb"]) or "(in main)"
+                    total_mb = result["main_mb"] + sum(result["worker_mb"])
+                    print(
+                        f"| {version} | {label} | {runtime or 'as logged'} | {workers} | {result['read']:,} | {rate:,.1f} | "
+                        f"{result['paragraphs'] / seconds:,.0f} | {speedup:.2f} | {same if workers > 1 else ''} | {workers_mb} | "
+                        f"{total_mb:,.0f} | {f1:.4f} | {1_000_000 / max(rate, 1e-9) / 3600:,.1f} |",
+                        flush=True,
+                    )
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

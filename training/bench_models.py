@@ -9,6 +9,12 @@ weights (kind ``transformer``), the same weights are also timed through ``pipeli
 written in its documentation (one paragraph per call, ``batch_size`` 1) and with ``batch_size=64``;
 both truncate at 128 tokens where the pyfunc scores every window of a long paragraph.
 A measurement, not a test: other work on the machine changes the figures.
+
+``--runtimes`` also scores, for every model with transformer parts, the same weights with each
+runtime of ``classifier.models.transformer.RUNTIMES`` (torch, torch-int8, onnx, onnx-int8), through the
+same pyfunc, on the same paragraphs: ``--n`` paragraphs of the gold test rows (seed 0). It prints
+paragraphs/s, the speed-up over the pyfunc as logged, gold voiced F1 per label and macro at the model's
+thresholds, the change of macro-F1 and the largest probability difference against the logged pyfunc.
 """
 
 from __future__ import annotations
@@ -43,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1000, help="paragraphs to score")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: the cores this process may use)")
     parser.add_argument("--table", default="build/paragraphs.parquet")
+    parser.add_argument("--runtimes", action="store_true", help="compare the transformer runtimes on gold paragraphs")
     args = parser.parse_args(argv)
+    if args.runtimes:
+        return compare_runtimes(args.models, args.n, args.threads, args.table)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     import mlflow
@@ -83,6 +92,102 @@ def main(argv: list[str] | None = None) -> int:
             seconds = timed(functools.partial(classify, texts, batch_size=batch_size, **options))
             print(
                 f'| {uri} ({kind}) | pipeline("text-classification"), batch_size={batch_size}, truncation at 128 | {len(texts) / seconds:,.0f} |',
+                flush=True,
+            )
+    return 0
+
+
+def transformer_parts(estimator) -> list:
+    """The TransformerClassifier objects inside an estimator (calibrated, ensemble members, itself)."""
+    from classifier.models.transformer import TransformerClassifier
+
+    if isinstance(estimator, TransformerClassifier):
+        return [estimator]
+    found = []
+    inner = getattr(estimator, "estimator", None)
+    if inner is not None:
+        found += transformer_parts(inner)
+    for member in getattr(estimator, "members_", None) or getattr(estimator, "members", None) or []:
+        found += transformer_parts(member[1] if isinstance(member, tuple) else member)
+    return found
+
+
+def gold_f1(probs, frame, columns: list[str], thresholds: dict) -> dict[str, float]:
+    """Voiced F1 per label at the thresholds on the rows where the label is known, and their macro mean."""
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    from classifier.labels import LABELS
+
+    scores = {}
+    for label in LABELS:
+        truth = frame[label].to_numpy(dtype=float)
+        known = ~np.isnan(truth)
+        predicted = probs[:, columns.index(label)] >= thresholds[label]
+        scores[label] = float(f1_score(truth[known].astype(int), predicted[known], zero_division=0))
+    scores["voiced_macro_f1"] = float(np.mean([scores[label] for label in LABELS]))
+    return scores
+
+
+def gold_sample(table: str, n: int):
+    import pandas as pd
+
+    from classifier.labels import LABELS
+
+    frame = pd.read_parquet(table, columns=["text", "split", "gold", *LABELS]).query("split == 'test' and gold")
+    return frame.sample(n=min(n, len(frame)), random_state=0).reset_index(drop=True)
+
+
+def compare_runtimes(uris: list[str], n: int, threads: int, table: str) -> int:
+    import mlflow
+    import numpy as np
+    import torch
+
+    from classifier.models.transformer import RUNTIMES, machine_threads
+    from classifier.store import use_store
+
+    threads = threads or machine_threads()
+    torch.set_num_threads(threads)
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    use_store()
+    frame = gold_sample(table, n)
+    texts = frame[["text"]]
+    print(
+        f"{len(frame):,} gold test paragraphs (mean {frame['text'].str.len().mean():.0f} characters), threads {threads}, cores {os.cpu_count()}\n"
+    )
+    print(
+        "| model | runtime | paragraphs/s | × logged pyfunc | gold F1 per label | gold voiced macro-F1 | Δ macro-F1 | max abs Δp |"
+    )
+    print("|---|---|---:|---:|---|---:|---:|---:|")
+    for uri in uris:
+        model = mlflow.pyfunc.load_model(uri)
+        metadata = model.metadata.metadata or {}
+        columns, thresholds = list(metadata["columns"]), {k: float(v) for k, v in metadata["thresholds"].items()}
+        parts = transformer_parts(model.unwrap_python_model().estimator)
+        if not parts:
+            print(f"| {uri} | (no transformer parts) | | | | | | |")
+            continue
+        logged = [part.runtime for part in parts]
+        model.predict(texts.head(16))
+        seconds = timed(model.predict, texts)
+        reference = model.predict(texts)[columns].to_numpy()
+        base_rate, base = len(frame) / seconds, gold_f1(reference, frame, columns, thresholds)
+        per_label = ", ".join(f"{k} {v:.3f}" for k, v in base.items() if k != "voiced_macro_f1")
+        print(
+            f"| {uri} | logged ({', '.join(logged)}) | {base_rate:,.0f} | 1.00 | {per_label} | {base['voiced_macro_f1']:.4f} | | |",
+            flush=True,
+        )
+        for runtime in RUNTIMES:
+            for part in parts:
+                part.use_runtime(runtime)
+            model.predict(texts.head(16))
+            seconds = timed(model.predict, texts)
+            probs = model.predict(texts)[columns].to_numpy()
+            f1 = gold_f1(probs, frame, columns, thresholds)
+            per_label = ", ".join(f"{k} {v:.3f}" for k, v in f1.items() if k != "voiced_macro_f1")
+            print(
+                f"| {uri} | {runtime} | {len(frame) / seconds:,.0f} | {base_rate and len(frame) / seconds / base_rate:.2f} | {per_label} | "
+                f"{f1['voiced_macro_f1']:.4f} | {f1['voiced_macro_f1'] - base['voiced_macro_f1']:+.4f} | {np.nanmax(np.abs(probs - reference)):.4f} |",
                 flush=True,
             )
     return 0

@@ -57,6 +57,7 @@ class ExperimentConfig:
     calibration: str = "sigmoid"  # "sigmoid", "isotonic" or "none"
     min_precision: float = 0.0  # threshold rule: best dev F1 among thresholds with at least this precision
     register: bool = True
+    teacher: str = ""  # a model URI or registered version: fit on its probabilities (training.distil)
 
 
 def load_config(name_or_path: str) -> ExperimentConfig:

@@ -6,6 +6,7 @@ python -m training.train --exp baseline
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -20,9 +21,10 @@ from classifier.calibration import Calibrated
 from classifier.models.registry import model_class, save_estimator
 from classifier.pyfunc import META_ARTIFACT, MODEL_ARTIFACT, score_frame
 from classifier.store import REPO_ROOT, quiet_mlflow
-from training import tracking
+from training import progress, tracking
 from training.config import ConfigError, ExperimentConfig, flat_params, load_config
 from training.dataset import Splits, load_splits, targets, weights
+from training.distil import ROLE, teacher_targets, teacher_uri
 from training.languages import language_support
 from training.members import load_members
 from training.metrics import (
@@ -64,10 +66,13 @@ def fit(config: ExperimentConfig, splits: Splits) -> tuple[object, np.ndarray]:
     (calibrated) dev probabilities, scored once."""
     estimator = build(config, splits.columns)
     dev_texts, dev_y = splits.dev["text"].tolist(), targets(splits.dev, splits.columns)
-    fit_kwargs = {"sample_weight": weights(splits.train, config.data)}
+    texts, y, sample_weight = splits.train["text"].tolist(), targets(splits.train, splits.columns), None
+    if config.teacher:  # a student: the teacher's probabilities over the distillation pool
+        texts, y, sample_weight = teacher_targets(config.teacher, splits)
+    fit_kwargs = {"sample_weight": weights(splits.train, config.data) if sample_weight is None else sample_weight}
     if getattr(estimator, "uses_dev", False):
         fit_kwargs["dev"] = (dev_texts, dev_y)
-    estimator.fit(splits.train["text"].tolist(), targets(splits.train, splits.columns), **fit_kwargs)
+    estimator.fit(texts, y, **fit_kwargs)
     dev_scores = estimator.predict_proba(dev_texts)
     if config.calibration == "none":
         return estimator, dev_scores
@@ -136,9 +141,11 @@ def print_judgement(metrics: dict[str, float], prefix: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--exp", default="baseline", help="experiment name (experiments/<name>.yaml) or path")
+    parser.add_argument("--teacher", help="distil: fit on this model's probabilities (see training.distil)")
     args = parser.parse_args(argv)
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("classifier").setLevel(logging.INFO)
+    logging.getLogger("training").setLevel(logging.INFO)
 
     quiet_mlflow()
     import mlflow
@@ -146,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         config = load_config(args.exp)
+        if args.teacher:
+            config = dataclasses.replace(config, teacher=args.teacher)
         splits = load_splits(config.data)
     except (ConfigError, FileNotFoundError, ValueError) as error:
         print(f"train: {error}", file=sys.stderr)
@@ -170,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         mlflow.log_input(dataset, context="training")
 
         started = time.perf_counter()
-        model, dev_probs = fit(config, splits)
+        with progress.during("fitting"):
+            model, dev_probs = fit(config, splits)
         train_seconds = time.perf_counter() - started
         thresholds = thresholds_on_dev(dev_probs, splits, config.min_precision)
         mlflow.log_metric("train_seconds", train_seconds)
@@ -184,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             mlflow.log_metrics({"train/loss": point["loss"], "train/dev_map": point["dev_map"]}, step=point["step"])
 
         started = time.perf_counter()
-        test_probs = model.predict_proba(splits.test["text"].tolist())  # the gold test rows are a subset
+        with progress.during("scoring the test split"):
+            test_probs = model.predict_proba(splits.test["text"].tolist())  # the gold test rows are a subset
         seconds = time.perf_counter() - started
         gold = splits.test["gold"].to_numpy(dtype=bool)
         metrics = log_evaluation(splits.test, test_probs, splits.columns, thresholds, "test")
@@ -237,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                     "git_commit": commit,
                     "test_macro_f1": f"{metrics.get('test/macro_f1', float('nan')):.4f}",
                     "gold_macro_f1": f"{metrics.get('gold/macro_f1', float('nan')):.4f}",
+                    **({"role": ROLE, "teacher": teacher_uri(config.teacher)} if config.teacher else {}),
                 },
             )
 

@@ -16,10 +16,11 @@ MODEL_KINDS = {
     "embedding_logreg": "classifier.models.embeddings:EmbeddingLogReg",
     "multilingual_logreg": "classifier.models.multilingual:MultilingualLogReg",
     "ensemble": "classifier.models.ensemble:Ensemble",
+    "static_linear": "classifier.models.static:StaticLinear",
 }
 # Kinds saved as a folder by their own ``save`` and read back by their class's ``load`` (Hugging Face
 # weights are not scikit-learn objects); the others are saved whole with skops.
-FOLDER_KINDS = frozenset({"transformer", "embedding_logreg", "ensemble"})
+FOLDER_KINDS = frozenset({"transformer", "embedding_logreg", "ensemble", "static_linear"})
 
 
 def model_class(kind: str):

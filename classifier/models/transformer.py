@@ -20,6 +20,20 @@ drawn from length-sorted chunks (less padding), AdamW with linear warm-up and de
 Early stopping: every ``eval_every`` steps (0: once per epoch) the mean average precision over the
 targets is measured on the dev split (at most ``dev_max_rows`` rows, 0: all); training stops after
 ``patience`` evaluations without improvement and the best weights are kept. Seeded by ``random_state``.
+
+Runtime (``runtime``, default ``onnx-int8``: the fastest that kept gold F1 within 0.01 in
+``training.bench_models --runtimes``): how a fitted model scores, on the same weights. While fitting,
+and for dev evaluation, the PyTorch model scores. ``torch`` runs the PyTorch model; ``torch-int8`` the same with its Linear layers dynamically quantised to int8 when loaded;
+``onnx`` and ``onnx-int8`` run a graph exported at ``save`` (``onnx/model.onnx``, and its dynamically
+int8-quantised copy ``onnx/model-int8.onnx``) with ONNX Runtime: the graph is part of the saved model,
+nothing is fetched when it scores. A model saved without the graph (older models) scores with torch.
+``training.bench_models --runtimes`` measures the four side by side; ``CLASSIFIER_TRANSFORMER_RUNTIME``
+overrides the saved runtime when a model is loaded (an ONNX graph the folder lacks is then exported
+to a temporary folder), for ``training.bench``.
+
+Progress: every ``progress_every`` seconds (and after each dev evaluation) ``fit`` logs a line on the
+``classifier.models.transformer`` logger: step, rows/s, ETA, loss, last dev mAP. The record carries the
+same figures as ``record.progress`` (a dict), which training forwards to the MLflow run as metrics.
 """
 
 from __future__ import annotations
@@ -42,6 +56,11 @@ log = logging.getLogger(__name__)
 
 HF_DIR = "hf"
 PARAMS_FILE = "transformer.json"
+ONNX_DIR = "onnx"
+RUNTIMES = ("torch", "torch-int8", "onnx", "onnx-int8")
+ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
+ONNX_OPSET = 17
+RUNTIME_ENV = "CLASSIFIER_TRANSFORMER_RUNTIME"  # overrides the saved runtime at load (benchmarks)
 
 
 def default_model_path() -> str:
@@ -147,6 +166,8 @@ class TransformerClassifier(BaseEstimator):
         dev_max_rows: int = 0,
         threads: int = 0,
         random_state: int = 0,
+        progress_every: float = 30.0,
+        runtime: str = "onnx-int8",
     ):
         self.targets = targets
         self.model_path = model_path
@@ -166,6 +187,8 @@ class TransformerClassifier(BaseEstimator):
         self.dev_max_rows = dev_max_rows
         self.threads = threads
         self.random_state = random_state
+        self.progress_every = progress_every
+        self.runtime = runtime
 
     # --- fitting -------------------------------------------------------------------------------
 
@@ -173,6 +196,8 @@ class TransformerClassifier(BaseEstimator):
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
+        if self.runtime not in RUNTIMES:
+            raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
         set_threads(self.threads)
         torch.manual_seed(self.random_state)
         rng = np.random.RandomState(self.random_state)
@@ -225,6 +250,7 @@ class TransformerClassifier(BaseEstimator):
         self.history_ = []
         best_score, best_state, stale, step = -np.inf, None, 0, 0
         started = time.perf_counter()
+        progress = Progress(total, self.batch_size, self.progress_every, started)
         done = False
         for epoch in range(self.epochs):
             for batch in training_batches(lengths, self.batch_size, rng):
@@ -239,6 +265,7 @@ class TransformerClassifier(BaseEstimator):
                 scheduler.step()
                 optimizer.zero_grad()
                 step += 1
+                progress.step(step, epoch, loss.item())
                 if step % eval_every == 0 or step == total:
                     score = self._dev_score(dev_texts, dev_y)
                     self.history_.append(
@@ -265,6 +292,7 @@ class TransformerClassifier(BaseEstimator):
                         " (best)" if improved else f" (best {best_score:.4f}, {stale}/{self.patience})",
                         time.perf_counter() - started,
                     )
+                    progress.step(step, epoch, loss.item(), dev_map=score)
                     if stale >= self.patience:
                         done = True
                 if done or step >= total:
@@ -310,14 +338,23 @@ class TransformerClassifier(BaseEstimator):
         texts = list(texts)
 
         set_threads(self.threads)
-        self.model_.eval()
+        forward = getattr(self, "forward_", None)
+        if forward is None:  # while fitting, and for a model not loaded from a folder: torch
+            self.model_.eval()
 
-        def forward(input_ids, mask):
-            return torch.sigmoid(self.model_(input_ids=input_ids, attention_mask=mask).logits).float().numpy()
+            def forward(input_ids, mask):
+                return torch.sigmoid(self.model_(input_ids=input_ids, attention_mask=mask).logits).float().numpy()
 
         return score_windows(
             forward, self.tokenizer_, texts, self.max_length, self.stride, self.eval_batch_size, len(self.targets)
         ).astype(np.float64)
+
+    def use_runtime(self, runtime: str, directory: Path | None = None) -> TransformerClassifier:
+        """Score with ``runtime`` from now on (the ONNX runtimes read their graph from ``directory``,
+        or export it to a temporary folder when none is given)."""
+        self.forward_ = runtime_forward(self.model_, runtime, directory, self.threads)
+        self.runtime = runtime
+        return self
 
     # --- persistence ---------------------------------------------------------------------------
 
@@ -327,6 +364,8 @@ class TransformerClassifier(BaseEstimator):
         directory.mkdir(parents=True, exist_ok=True)
         self.model_.save_pretrained(directory / HF_DIR)
         self.tokenizer_.save_pretrained(directory / HF_DIR)
+        if self.runtime.startswith("onnx"):
+            export_onnx(self.model_, directory / ONNX_DIR, int8=self.runtime == "onnx-int8")
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
         params["model_path"] = ""
         params["threads"] = 0  # scoring uses the threads of the machine that loads the model
@@ -356,7 +395,153 @@ class TransformerClassifier(BaseEstimator):
         model.model_.eval()
         for key, value in saved["fitted"].items():
             setattr(model, key, np.asarray(value) if key == "pos_weight_" else value)
+        model.runtime = os.environ.get(RUNTIME_ENV) or model.runtime
+        graph = ONNX_FILES.get(model.runtime)
+        if graph is not None and not (directory / ONNX_DIR / graph).exists() and RUNTIME_ENV not in os.environ:
+            log.info("%s has no ONNX graph: scoring with torch", directory)
+            model.runtime = "torch"
+        if model.runtime != "torch":
+            saved_graph = graph is not None and (directory / ONNX_DIR / graph).exists()
+            model.use_runtime(model.runtime, directory / ONNX_DIR if saved_graph else None)
         return model
+
+
+def export_onnx(model, directory: Path, int8: bool) -> Path:
+    """The model's logits as an ONNX graph (``model.onnx``, dynamic batch and length) and, when ``int8``,
+    its dynamically int8-quantised copy (``model-int8.onnx``); returns the folder."""
+    import torch
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    example = (torch.ones((2, 8), dtype=torch.long), torch.ones((2, 8), dtype=torch.long))
+
+    class Logits(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    with torch.no_grad():
+        torch.onnx.export(
+            Logits(model),
+            example,
+            str(directory / ONNX_FILES["onnx"]),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes={"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"}},
+            opset_version=ONNX_OPSET,
+            dynamo=False,
+        )
+    if int8:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(
+            str(directory / ONNX_FILES["onnx"]), str(directory / ONNX_FILES["onnx-int8"]), weight_type=QuantType.QInt8
+        )
+    return directory
+
+
+def runtime_forward(model, runtime: str, directory: Path | None, threads: int):
+    """``forward(input_ids, mask)`` -> sigmoid probabilities (numpy) for ``runtime``, on ``model``'s weights."""
+    import torch
+
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
+    if runtime.startswith("torch"):
+        net = model
+        if runtime == "torch-int8":
+            net = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
+        net.eval()
+
+        def forward(input_ids, mask):
+            return torch.sigmoid(net(input_ids=input_ids, attention_mask=mask).logits).float().numpy()
+
+        return forward
+
+    import onnxruntime
+
+    if directory is None:
+        import tempfile
+
+        directory = Path(tempfile.mkdtemp(prefix="onnx-"))
+    graph = Path(directory) / ONNX_FILES[runtime]
+    if not graph.exists():
+        export_onnx(model, Path(directory), int8=runtime == "onnx-int8")
+    sessions: dict[int, object] = {}  # one per process: a session's thread pool does not survive a fork
+
+    def session():
+        if os.getpid() not in sessions:
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = threads if threads > 0 else machine_threads()
+            options.inter_op_num_threads = 1
+            sessions.clear()
+            sessions[os.getpid()] = onnxruntime.InferenceSession(
+                str(graph), options, providers=["CPUExecutionProvider"]
+            )
+        return sessions[os.getpid()]
+
+    # No session is made here: ONNX Runtime's thread pools do not survive a fork, and a session made
+    # before the local engine forks its workers would hang them. Each process makes its own when first used.
+
+    def forward(input_ids, mask):
+        (logits,) = session().run(["logits"], {"input_ids": input_ids.numpy(), "attention_mask": mask.numpy()})
+        return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+
+    return forward
+
+
+class Progress:
+    """Training progress on the log: at most every ``every`` seconds, and whenever a dev score arrives."""
+
+    def __init__(self, total: int, batch_size: int, every: float, started: float, clock=time.perf_counter):
+        self.total, self.batch_size, self.every, self.started, self.clock = total, batch_size, every, started, clock
+        self.last = started
+        self.dev_map: float | None = None
+
+    def step(self, step: int, epoch: int, loss: float, dev_map: float | None = None) -> dict | None:
+        now = self.clock()
+        if dev_map is not None:
+            self.dev_map = dev_map
+        elif now - self.last < self.every:
+            return None
+        self.last = now
+        elapsed = max(now - self.started, 1e-9)
+        rate = step * self.batch_size / elapsed
+        eta = elapsed / step * (self.total - step) if step else float("nan")
+        figures = {
+            "step": step,
+            "total_steps": self.total,
+            "epoch": epoch + 1,
+            "rows_per_second": rate,
+            "eta_seconds": eta,
+            "loss": loss,
+            "elapsed_seconds": elapsed,
+        }
+        if self.dev_map is not None:
+            figures["dev_map"] = self.dev_map
+        dev = f"{self.dev_map:.4f}" if self.dev_map is not None else "not yet"
+        log.info(
+            "progress: step %d/%d (epoch %d), %.1f rows/s, ETA %s, loss %.4f, last dev mAP %s",
+            step,
+            self.total,
+            epoch + 1,
+            rate,
+            _clock(eta),
+            loss,
+            dev,
+            extra={"progress": figures},
+        )
+        return figures
+
+
+def _clock(seconds: float) -> str:
+    if not np.isfinite(seconds):
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 def training_data(tokenizer, texts: list[str], max_length: int):
