@@ -295,7 +295,7 @@ def test_demo_input_from_claims(tmp_path):
         "text": "An invented claim",
         "date": "2020-09-30",
         "source": "RT Spanish",
-        "lang": "Spanish+Castilian",
+        "lang": "en",  # the titles are English summaries, whatever the outlets' languages
     }
 
 
