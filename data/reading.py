@@ -194,6 +194,31 @@ def export_bulk(table: pd.DataFrame, out: Path, size: int, start: int = 0) -> li
     return names
 
 
+def write_scattered(folder: Path, prefix: str, rows: pd.DataFrame, context: dict) -> int:
+    """Pages of paragraphs from different articles (a sample), each shown with its neighbours, and
+    their keys; returns how many."""
+    lines, keys = [], []
+    for number, row in enumerate(rows.itertuples(), start=1):
+        key = f"{prefix}-{number:04d}"
+        keys.append(
+            {"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": text_hash(row.text)}
+        )
+        before = context.get((row.source, row.doc_id, int(row.index) - 1))
+        after = context.get((row.source, row.doc_id, int(row.index) + 1))
+        lines.append(f"\n=== {row.source} / {row.lang} / {row.doc_id} ===")
+        if before:
+            lines.append(f"(context before, not to label) {_clip(before)}")
+        lines.append(f"[{key}] ({row.origin}) {row.text}")
+        if after:
+            lines.append(f"(context after, not to label) {_clip(after)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_pages(folder, lines)
+    (folder / "keys.jsonl").write_text(
+        "".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8"
+    )
+    return len(keys)
+
+
 def export_calibration(table: pd.DataFrame, out: Path, size: int = 200) -> None:
     """200 paragraphs outside the test split, stratified by source and language, a tenth with a
     reporting cue, every one shown with its neighbours."""
@@ -224,26 +249,8 @@ def export_calibration(table: pd.DataFrame, out: Path, size: int = 200) -> None:
     picked += rng.sample(cued, size - len(picked))
     rows = pool.loc[picked].sample(frac=1.0, random_state=SEED)
     context = _context(table)
-    write_batch(out, "cal", rows.iloc[:0], context)  # folder
-    lines, keys = [], []
-    for number, row in enumerate(rows.itertuples(), start=1):
-        key = f"cal-{number:04d}"
-        keys.append(
-            {"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": text_hash(row.text)}
-        )
-        before = context.get((row.source, row.doc_id, int(row.index) - 1))
-        after = context.get((row.source, row.doc_id, int(row.index) + 1))
-        lines.append(f"\n=== {row.source} / {row.lang} / {row.doc_id} ===")
-        if before:
-            lines.append(f"(context before, not to label) {_clip(before)}")
-        lines.append(f"[{key}] ({row.origin}) {row.text}")
-        if after:
-            lines.append(f"(context after, not to label) {_clip(after)}")
-    _write_pages(out / "cal", lines)
-    (out / "cal" / "keys.jsonl").write_text(
-        "".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8"
-    )
-    print(f"{len(keys)} calibration paragraphs in {out / 'cal'}")
+    count = write_scattered(out / "cal", "cal", rows, context)
+    print(f"{count} calibration paragraphs in {out / 'cal'}")
 
 
 def _write_pages(folder: Path, lines: list[str]) -> None:
@@ -422,24 +429,7 @@ def export_second(table: pd.DataFrame, out: Path, size: int = 1000, parts: int =
     per_part = -(-len(rows) // parts)
     for part in range(parts):
         chunk = rows.iloc[part * per_part : (part + 1) * per_part]
-        lines, keys = [], []
-        for number, row in enumerate(chunk.itertuples(), start=1):
-            key = f"sec{part + 1}-{number:04d}"
-            keys.append({"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": row.text_hash})
-            before = context.get((row.source, row.doc_id, int(row.index) - 1))
-            after = context.get((row.source, row.doc_id, int(row.index) + 1))
-            lines.append(f"\n=== {row.source} / {row.lang} / {row.doc_id} ===")
-            if before:
-                lines.append(f"(context before, not to label) {_clip(before)}")
-            lines.append(f"[{key}] ({row.origin}) {row.text}")
-            if after:
-                lines.append(f"(context after, not to label) {_clip(after)}")
-        folder = out / f"sec{part + 1}"
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_pages(folder, lines)
-        (folder / "keys.jsonl").write_text(
-            "".join(json.dumps(k, ensure_ascii=False) + "\n" for k in keys), encoding="utf-8"
-        )
+        write_scattered(out / f"sec{part + 1}", f"sec{part + 1}", chunk, context)
     print(f"{len(rows)} paragraphs for the second reading in {parts} folders under {out}")
 
 
