@@ -20,8 +20,15 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
-from classifier.labels import LABELS, REPORTED_SUFFIX
-from classifier.models.targets import as_target_matrix, fit_per_target, predict_per_target
+from classifier.labels import LABELS
+from classifier.models.targets import (
+    as_target_matrix,
+    fit_joint_stances,
+    fit_per_target,
+    predict_joint_stances,
+    predict_per_target,
+    stance_pairs,
+)
 
 _ENCODERS: dict[int, object] = {}
 
@@ -62,39 +69,17 @@ class MultilingualLogReg(BaseEstimator):
         batches = [model.encode(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
         return np.vstack(batches).astype(np.float32) if batches else np.empty((0, 512), dtype=np.float32)
 
-    def _pairs(self) -> list[tuple[int, int]]:
-        targets = list(self.targets)
-        return [
-            (targets.index(label), targets.index(label + REPORTED_SUFFIX))
-            for label in LABELS
-            if label in targets and label + REPORTED_SUFFIX in targets
-        ]
-
     def _model(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
 
     def fit(self, texts: Sequence[str], Y, sample_weight=None) -> MultilingualLogReg:
         Y = as_target_matrix(Y, len(self.targets))
         features = self.embed(texts)
-        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        self.joint_ = []
-        for voiced, reported in self._pairs():
-            known = ~np.isnan(Y[:, voiced]) & ~np.isnan(Y[:, reported])
-            stances = np.where(Y[known, voiced] == 1, 1, np.where(Y[known, reported] == 1, 2, 0))
-            model = self._model().fit(
-                features[known], stances, sample_weight=None if weights is None else weights[known]
-            )
-            self.joint_.append((voiced, reported, model))
-        rest = Y.copy()
-        rest[:, [index for pair in self._pairs() for index in pair]] = np.nan
+        self.joint_, rest = fit_joint_stances(self._model, features, Y, stance_pairs(self.targets), sample_weight)
         self.estimators_, self.priors_ = fit_per_target(self._model, features, rest, sample_weight)
         return self
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         features = self.embed(texts)
         probs = predict_per_target(self.estimators_, self.priors_, features)
-        for voiced, reported, model in self.joint_:
-            stance = np.zeros((features.shape[0], 3))
-            stance[:, model.classes_] = model.predict_proba(features)
-            probs[:, voiced], probs[:, reported] = stance[:, 1], stance[:, 2]
-        return probs
+        return predict_joint_stances(self.joint_, features, probs)

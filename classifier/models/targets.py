@@ -45,6 +45,43 @@ def predict_per_target(estimators, priors: np.ndarray, features) -> np.ndarray:
     return np.column_stack(columns) if columns else np.empty((n, 0))
 
 
+def stance_pairs(targets) -> list[tuple[int, int]]:
+    """(voiced, reported) indices of ``targets`` for each label that has both outputs."""
+    from classifier.labels import LABELS, REPORTED_SUFFIX
+
+    targets = list(targets)
+    return [
+        (targets.index(label), targets.index(label + REPORTED_SUFFIX))
+        for label in LABELS
+        if label in targets and label + REPORTED_SUFFIX in targets
+    ]
+
+
+def fit_joint_stances(make: Callable[[], object], features, Y: np.ndarray, pairs, sample_weight=None):
+    """Per (voiced, reported) pair, ``make()`` fitted as one three-class model over none (0), voiced (1)
+    and reported (2) on the rows where both are known. Returns ``[(voiced, reported, model), ...]`` and
+    ``Y`` with those columns set unknown, for ``fit_per_target`` to leave alone."""
+    weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    joint = []
+    for voiced, reported in pairs:
+        known = ~np.isnan(Y[:, voiced]) & ~np.isnan(Y[:, reported])
+        stances = np.where(Y[known, voiced] == 1, 1, np.where(Y[known, reported] == 1, 2, 0))
+        model = make().fit(features[known], stances, sample_weight=None if weights is None else weights[known])
+        joint.append((voiced, reported, model))
+    rest = Y.copy()
+    rest[:, [index for pair in pairs for index in pair]] = np.nan
+    return joint, rest
+
+
+def predict_joint_stances(joint, features, probs: np.ndarray) -> np.ndarray:
+    """Write each three-class model's voiced and reported probabilities into ``probs``."""
+    for voiced, reported, model in joint:
+        stance = np.zeros((features.shape[0], 3))
+        stance[:, model.classes_] = model.predict_proba(features)
+        probs[:, voiced], probs[:, reported] = stance[:, 1], stance[:, 2]
+    return probs
+
+
 def f1_by_threshold(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Precision and F1 at each candidate threshold of scores ``p`` for binary ``y`` (both classes
     present), with the thresholds: the points of the precision-recall curve."""

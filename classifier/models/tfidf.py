@@ -10,8 +10,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
-from classifier.labels import LABELS, REPORTED_SUFFIX
-from classifier.models.targets import as_target_matrix, fit_per_target, predict_per_target
+from classifier.labels import LABELS
+from classifier.models.targets import (
+    as_target_matrix,
+    fit_joint_stances,
+    fit_per_target,
+    predict_joint_stances,
+    predict_per_target,
+    stance_pairs,
+)
 
 
 class CompactTfidfVectorizer(TfidfVectorizer):
@@ -90,12 +97,7 @@ class TfidfLogReg(BaseEstimator):
             return []
         if self.stance != "joint":
             raise ValueError(f"stance must be 'binary' or 'joint', got {self.stance!r}")
-        targets = list(self.targets)
-        return [
-            (targets.index(label), targets.index(label + REPORTED_SUFFIX))
-            for label in LABELS
-            if label in targets and label + REPORTED_SUFFIX in targets
-        ]
+        return stance_pairs(self.targets)
 
     def fit(self, texts: Sequence[str], Y, sample_weight=None) -> TfidfLogReg:
         Y = as_target_matrix(Y, len(self.targets))
@@ -125,11 +127,10 @@ class TfidfLogReg(BaseEstimator):
             ]
         )
         features = self.vectorizer_.fit_transform(list(texts))
-        pairs = self._pairs()
-        self.joint_ = [(v, r, self._fit_joint(features, Y[:, v], Y[:, r], sample_weight)) for v, r in pairs]
-        joint = {index for pair in pairs for index in pair}
-        Y = Y.copy()
-        Y[:, sorted(joint)] = np.nan  # fitted jointly: no binary model for these columns
+        joint_model = lambda: LogisticRegression(  # noqa: E731
+            C=self.C, class_weight=self.class_weight, solver="lbfgs", max_iter=self.max_iter
+        )
+        self.joint_, Y = fit_joint_stances(joint_model, features, Y, self._pairs(), sample_weight)
         self.estimators_, self.priors_ = fit_per_target(
             lambda: LogisticRegression(
                 C=self.C, class_weight=self.class_weight, solver=self.solver, max_iter=self.max_iter
@@ -140,18 +141,7 @@ class TfidfLogReg(BaseEstimator):
         )
         return self
 
-    def _fit_joint(self, features, voiced: np.ndarray, reported: np.ndarray, sample_weight):
-        known = ~np.isnan(voiced) & ~np.isnan(reported)
-        stances = np.where(voiced[known] == 1, 1, np.where(reported[known] == 1, 2, 0))
-        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[known]
-        model = LogisticRegression(C=self.C, class_weight=self.class_weight, solver="lbfgs", max_iter=self.max_iter)
-        return model.fit(features[known], stances, sample_weight=weights)
-
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         features = self.vectorizer_.transform(list(texts))
         probs = predict_per_target(self.estimators_, self.priors_, features)
-        for voiced, reported, model in getattr(self, "joint_", []):
-            stance = np.zeros((features.shape[0], 3))
-            stance[:, model.classes_] = model.predict_proba(features)
-            probs[:, voiced], probs[:, reported] = stance[:, 1], stance[:, 2]
-        return probs
+        return predict_joint_stances(getattr(self, "joint_", []), features, probs)
