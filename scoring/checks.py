@@ -87,3 +87,16 @@ def first_line(error: BaseException) -> str:
     """``Type: message`` on one line (the message's first non-empty line)."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def one_line_errors(command: str, body, args) -> int:
+    """``body(args)``; an unexpected error is one line on stderr and exit 2, unless ``args.debug``."""
+    import sys
+
+    try:
+        return body(args)
+    except Exception as error:  # noqa: BLE001 - one line unless --debug
+        if args.debug:
+            raise
+        print(f"{command}: {first_line(error)} (--debug shows the traceback)", file=sys.stderr)
+        return 2

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from classifier.store import DEFAULT_MODEL_URI
-from scoring.checks import EARLY_STOP_RECORDS, check_first_records, first_line
+from scoring.checks import EARLY_STOP_RECORDS, check_first_records, one_line_errors
 from scoring.local import run
 from scoring.outputs import prepare
 from scoring.readers import InputError, Source
@@ -50,13 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     args = parser.parse_args(argv)
-    try:
-        return _main(args)
-    except Exception as error:  # noqa: BLE001 - one line unless --debug
-        if args.debug:
-            raise
-        print(f"predict: {first_line(error)} (--debug shows the traceback)", file=sys.stderr)
-        return 2
+    return one_line_errors("predict", _main, args)
 
 
 def _main(args) -> int:

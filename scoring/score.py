@@ -35,7 +35,7 @@ from pathlib import Path
 
 from classifier.articles import Scorer
 from classifier.store import DEFAULT_MODEL_URI
-from scoring.checks import EARLY_STOP_RECORDS, check_first_records, first_line, model_choices
+from scoring.checks import EARLY_STOP_RECORDS, check_first_records, first_line, model_choices, one_line_errors
 from scoring.local import machine_cores, run
 from scoring.outputs import prepare
 from scoring.readers import FORMATS, InputError, Limits, Source
@@ -124,13 +124,7 @@ def _non_negative(value: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        return _main(args)
-    except Exception as error:  # noqa: BLE001 - one line unless --debug
-        if args.debug:
-            raise
-        print(f"score: {first_line(error)} (--debug shows the traceback)", file=sys.stderr)
-        return 2
+    return one_line_errors("score", _main, args)
 
 
 def _main(args) -> int:
