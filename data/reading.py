@@ -8,6 +8,8 @@
     python -m data.reading adjudicate FILE DIR...           # resolved disagreements replace the labels
     python -m data.reading second --out DIR [--size 1000]   # a stratified random sample to read again
     python -m data.reading agreement FIRST SECOND           # Cohen's kappa per label, source and language
+    python -m data.reading review --out DIR [--size 6000]   # news paragraphs of train/dev to read again
+    python -m data.reading disagreements DIR... --second CSV --out DIR  # pages for adjudication
 
 A batch is an article-ordered list of paragraphs split into pages of text a reader reads in order
 (``page_NN.md``) and ``keys.jsonl`` (key -> uid, text hash). A reader writes one line per key,
@@ -433,6 +435,82 @@ def export_second(table: pd.DataFrame, out: Path, size: int = 1000, parts: int =
     print(f"{len(rows)} paragraphs for the second reading in {parts} folders under {out}")
 
 
+NEWS = ("semeval2023", "semeval2025")
+REVIEW_DIR = ANNOTATIONS_DIR / "review"
+
+
+def export_review(table: pd.DataFrame, out: Path, size: int = 6000, parts: int = 6) -> int:
+    """News paragraphs of train and dev (never test) to read again, independently, where the second
+    reading measured the least agreement: every paragraph the first reading called ``voiced`` or
+    ``reported`` for a label, and as many again from the rest, a seeded random sample per language. The
+    rule uses the first reading only to choose what to read; the first labels are not exported. Shuffled,
+    each paragraph with its neighbours, in ``parts`` folders for independent readers."""
+    annotations = read_annotations()
+    keyed = table.set_index(["source", "doc_id", "index"])
+    frame = annotations.join(keyed[["lang", "text", "origin", "split"]], on=["source", "doc_id", "index"], how="inner")
+    frame = frame[frame["source"].isin(NEWS) & frame["split"].isin(["train", "dev"])]
+    marked = frame[list(LABELS)].isin(["voiced", "reported"]).any(axis=1)
+    rng = random.Random(SEED + 3)
+    picked = list(frame.index[marked])
+    rest = frame[~marked]
+    for _, index in sorted(rest.groupby("lang").groups.items()):
+        want = min(len(index), int(marked[frame["lang"] == frame.loc[index[0], "lang"]].sum()))
+        picked += rng.sample(list(index), want)
+    rng.shuffle(picked)
+    rows = frame.loc[picked[:size]]
+    context = _context(table)
+    per_part = -(-len(rows) // parts)
+    for part in range(parts):
+        chunk = rows.iloc[part * per_part : (part + 1) * per_part]
+        write_scattered(out / f"rev{part + 1}", f"rev{part + 1}", chunk, context)
+    print(f"{len(rows)} news paragraphs to read again in {parts} folders under {out}")
+    return len(rows)
+
+
+def export_disagreements(table: pd.DataFrame, folders: list[Path], second: Path, out: Path) -> int:
+    """Pages for adjudication: each paragraph of ``folders`` whose labels in ``second`` (the new reading)
+    differ from the current annotations, with its neighbours and both readings as A and B (which is
+    which is not shown); keys as in ``folders``. Returns how many."""
+    keys: dict[str, dict] = {}
+    for folder in folders:
+        keys |= {k["key"]: k for k in map(json.loads, (folder / "keys.jsonl").read_text(encoding="utf-8").splitlines())}
+    by_uid = {k["uid"]: key for key, k in keys.items()}
+    current = read_annotations().set_index(["source", "doc_id", "index"])
+    new = _read_file(second)
+    rng = random.Random(SEED + 4)
+    context = _context(table)
+    keyed = table.set_index(["source", "doc_id", "index"])
+    lines, count = [], 0
+    for row in new.itertuples(index=False):
+        at = (row.source, row.doc_id, int(row.index))
+        first = current.loc[at]
+        first = first.iloc[0] if isinstance(first, pd.DataFrame) else first
+        a = tuple(first[name] for name in LABELS)
+        b = tuple(getattr(row, name) for name in LABELS)
+        if a == b:
+            continue
+        if rng.random() < 0.5:
+            a, b = b, a
+        paragraph = keyed.loc[at]
+        before = context.get((row.source, row.doc_id, int(row.index) - 1))
+        after = context.get((row.source, row.doc_id, int(row.index) + 1))
+        lines.append(f"\n=== {row.source} / {paragraph['lang']} / {row.doc_id} ===")
+        if before:
+            lines.append(f"(context before, not to label) {_clip(before)}")
+        key = by_uid[uid_of(*at)]
+        lines.append(f"[{key}] ({paragraph['origin']}) {paragraph['text']}")
+        if after:
+            lines.append(f"(context after, not to label) {_clip(after)}")
+        lines.append(
+            f"reading A: conspiracy {a[0]}, anti-foreign {a[1]} | reading B: conspiracy {b[0]}, anti-foreign {b[1]}"
+        )
+        count += 1
+    out.mkdir(parents=True, exist_ok=True)
+    _write_pages(out, lines)
+    print(f"{count} of {len(new)} paragraphs read differently; pages in {out}")
+    return count
+
+
 def agreement_table(first: pd.DataFrame, second: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Cohen's kappa (three stances) per label, overall and per ``by`` group, over the paragraphs both
     readings labelled. ``first``/``second`` have source, doc_id, index, lang and the two label columns."""
@@ -525,6 +603,14 @@ def main(argv: list[str] | None = None) -> int:
     record_parser.add_argument("folder", type=Path)
     record_parser.add_argument("labels")
     record_parser.add_argument("-o", "--output", type=Path, required=True)
+    review_parser = commands.add_parser("review")
+    review_parser.add_argument("--out", type=Path, required=True)
+    review_parser.add_argument("--size", type=int, default=6000)
+    review_parser.add_argument("--parts", type=int, default=6)
+    disagreements_parser = commands.add_parser("disagreements")
+    disagreements_parser.add_argument("folders", type=Path, nargs="+", help="the review batches")
+    disagreements_parser.add_argument("--second", type=Path, required=True, help="the new reading (record CSV)")
+    disagreements_parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.command == "ingest":
         ingest(args.folders, labels_name=args.labels)
@@ -547,6 +633,10 @@ def main(argv: list[str] | None = None) -> int:
         export_calibration(table, args.out, args.size)
     elif args.command == "bulk":
         export_bulk(table, args.out, args.size, args.start)
+    elif args.command == "review":
+        export_review(table, args.out, args.size, args.parts)
+    elif args.command == "disagreements":
+        export_disagreements(table, args.folders, args.second, args.out)
     else:
         export_second(table, args.out, args.size)
     return 0

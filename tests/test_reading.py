@@ -98,3 +98,58 @@ def test_corpus_split_follows_the_frozen_list_and_keeps_dev_by_hash():
     assert all(corpus_split("s", n, frozen) in ("train", "dev") for n in names)
     assert [corpus_split("s", n, frozen) == "dev" for n in names] == [assign_split("s", n) == "dev" for n in names]
     assert corpus_split("s", "g1", frozenset()) == assign_split("s", "g1")
+
+
+def _news_table():
+    rows = [
+        ("semeval2023", "en", "n1", "n1", 0, "paragraph", "train", "Elites planned the crisis in secret."),
+        ("semeval2023", "en", "n1", "n1", 1, "paragraph", "train", "The council met on Monday."),
+        ("semeval2023", "en", "n1", "n1", 2, "paragraph", "train", "Traffic was heavy."),
+        ("semeval2023", "en", "n2", "n2", 0, "paragraph", "test", "Foreign agents staged the riots."),
+        ("semeval2025", "ru", "n3", "n3", 0, "paragraph", "dev", "Запад готовит переворот."),
+        ("semeval2025", "ru", "n3", "n3", 1, "paragraph", "dev", "Погода на понедельник."),
+        ("euvsdisinfo", "en", "c1", "c1", 0, "claim", "train", "The West plots against us."),
+    ]
+    stances = ["voiced", "none", "none", "voiced", "voiced", "none", "voiced"]
+    annotations = pd.DataFrame(
+        {
+            "source": [r[0] for r in rows],
+            "doc_id": [r[2] for r in rows],
+            "index": [r[4] for r in rows],
+            "conspiracy_framing": stances,
+            "anti_foreign_rhetoric": ["none"] * len(rows),
+            "file": "read.csv:1",
+        }
+    )
+    return _table(rows), annotations
+
+
+def test_the_review_reads_news_of_train_and_dev_again_without_their_first_labels(tmp_path, monkeypatch):
+    table, annotations = _news_table()
+    monkeypatch.setattr(reading, "read_annotations", lambda: annotations)
+    assert reading.export_review(table, tmp_path, size=100, parts=2) == 4  # 2 marked + 1 unmarked per language
+    keys = [
+        json.loads(line)["uid"]
+        for part in ("rev1", "rev2")
+        for line in (tmp_path / part / "keys.jsonl").read_text().splitlines()
+    ]
+    assert {"semeval2023:n1:0", "semeval2025:n3:0"} <= set(keys)
+    assert "semeval2023:n2:0" not in keys and "euvsdisinfo:c1:0" not in keys  # never test, never claims
+    pages = "".join(p.read_text() for p in tmp_path.glob("rev*/page_*.md"))
+    assert "voiced" not in pages and "none" not in pages
+
+
+def test_disagreements_show_both_readings_unnamed_and_only_where_they_differ(tmp_path, monkeypatch):
+    table, annotations = _news_table()
+    monkeypatch.setattr(reading, "read_annotations", lambda: annotations)
+    rows = table.iloc[[0, 1]]
+    reading.write_scattered(tmp_path / "rev1", "rev1", rows, reading._context(table))
+    second = tmp_path / "second.csv"
+    second.write_text(
+        "source,doc_id,index,text_hash,conspiracy_framing,anti_foreign_rhetoric,note\n"
+        "semeval2023,n1,0,h,reported,none,\nsemeval2023,n1,1,h,none,none,\n"
+    )
+    assert reading.export_disagreements(table, [tmp_path / "rev1"], second, tmp_path / "adj") == 1
+    page = (tmp_path / "adj" / "page_01.md").read_text()
+    assert "[rev1-0001]" in page and "[rev1-0002]" not in page
+    assert "conspiracy voiced" in page and "conspiracy reported" in page
