@@ -236,7 +236,7 @@ def _stance_cells(part: pd.DataFrame, stances=("voiced", "reported", "none"), co
 def gold_markdown(frame: pd.DataFrame, annotations_dir: Path = ANNOTATIONS_DIR) -> str:
     """Read paragraphs per source, language and stance; those kept in the table per split; the
     topic-matched hard negatives of the test split; and the agreement of the readings."""
-    from data.reading import SECOND_DIR, TOPIC, calibration_agreement, second_agreement
+    from data.reading import REVIEW_DIR, SECOND_DIR, TOPIC, calibration_agreement, second_agreement
 
     annotations = read_annotations(annotations_dir)
     stance_header = " | ".join(f"{label} {stance}" for label in LABELS for stance in ("voiced", "reported", "none"))
@@ -295,12 +295,21 @@ def gold_markdown(frame: pd.DataFrame, annotations_dir: Path = ANNOTATIONS_DIR) 
         for label in LABELS:
             kappas = calibration[label]
             lines.append(f"| {label} | {np.mean(kappas):.3f} | {min(kappas):.3f} | {max(kappas):.3f} |")
-    second = second_agreement(annotations_dir, SECOND_DIR)
-    if second is not None:
+    for folder, about in (
+        (SECOND_DIR, "Independent second reading of a random sample stratified by source and language"),
+        (
+            REVIEW_DIR,
+            "Independent second reading of the news paragraphs of train and dev (SemEval-2023 and -2025; every "
+            "paragraph the first reading called voiced or reported, and as many others, a random sample per "
+            "language: `python -m data.reading review`); the disagreements were adjudicated into the labels",
+        ),
+    ):
+        second = second_agreement(annotations_dir, folder)
+        if second is None:
+            continue
         lines += [
             "",
-            "Independent second reading of a random sample stratified by source and language (Cohen's kappa over "
-            "the three stances, and raw agreement, against the first reading):",
+            f"{about} (Cohen's kappa over the three stances, and raw agreement, against the first reading):",
             "",
             "| group | paragraphs | " + " | ".join(f"{label} kappa | {label} agreement" for label in LABELS) + " |",
             "|---|---|" + "---|" * 4,
