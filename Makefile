@@ -62,8 +62,9 @@ serve: setup ## Serve MODEL over REST on http://127.0.0.1:$(SERVE_PORT)/invocati
 bench: setup ## Every registered scorer side by side: 1 and N workers (bytes compared), transformer runtimes, RSS, gold F1, hours per 1M articles (ARTICLES, BENCH_ARGS)
 	$(PY) -m training.bench --articles $(ARTICLES) $(BENCH_ARGS)
 
-ui: setup ## Open the MLflow UI on the project's store (http://127.0.0.1:$(PORT))
-	@echo "MLflow UI: http://127.0.0.1:$(PORT)/#/experiments?workflowType=machine_learning (training runs)"
+ui: setup ## Open the MLflow UI on the project's store (http://127.0.0.1:$(PORT)); prints the URL of the training runs
+	@echo "MLflow UI, the training runs: $$($(PY) -c 'from training.tracking import ui_url; print(ui_url($(PORT)))')"
+	@echo "  (MLflow 3.17 opens in its GenAI view; once \"Model training\" at the top left is chosen, this browser keeps it)"
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(VENV)/bin/mlflow ui --backend-store-uri $${MLFLOW_TRACKING_URI:-sqlite:///$(CURDIR)/mlflow.db} --host 127.0.0.1 --port $(PORT) --workers 1
 
 test: setup ## Lint (ruff check, ruff format --check) and run the fast offline tests

@@ -101,13 +101,18 @@ def _worker_chunk(chunk: list[Item]) -> tuple[list, list[tuple[dict, int]], int,
     return payload, stats, os.getpid(), peak_rss_mb()
 
 
-def _scored_in_workers(chunks_in: Iterator[list[Item]], scorer: Scorer, kind: str, workers: int, peaks: dict):
-    """(chunk, payload, stats) in input order, scored by ``workers`` forked processes."""
+def _scored_in_workers(
+    chunks_in: Iterator[list[Item]], scorer: Scorer, kind: str, workers: int, peaks: dict, forked=lambda: None
+):
+    """(chunk, payload, stats) in input order, scored by ``workers`` forked processes; ``forked()`` is
+    called once they all exist (before it, this process starts no thread of its own)."""
     threads = max(1, machine_cores() // workers)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_worker_start, initargs=(scorer, kind, threads)
     ) as pool:
+        pool.submit(os.getpid).result()  # the first task forks every worker (fork context)
+        forked()
         pending: deque = deque()
         try:
             for chunk in chunks_in:
@@ -128,7 +133,8 @@ def _collect(entry, peaks: dict):
     return chunk, payload, stats
 
 
-def _scored_here(chunks_in: Iterator[list[Item]], scorer: Scorer, kind: str):
+def _scored_here(chunks_in: Iterator[list[Item]], scorer: Scorer, kind: str, started=lambda: None):
+    started()
     for chunk in chunks_in:
         yield (chunk, *score_chunk(chunk, scorer, kind))
 
@@ -229,11 +235,11 @@ def _run(
     reporter = Reporter(log, source.progress.fraction, log_every)
     started = time.perf_counter()
     peaks: dict[int, float] = {}
-    pieces = chunks(source.items(skip=done), batch_size)
+    pieces = reporter.counting(chunks(source.items(skip=done), batch_size))
     if workers > 1:
-        scored_chunks = _scored_in_workers(pieces, scorer, output.kind, workers, peaks)
+        scored_chunks = _scored_in_workers(pieces, scorer, output.kind, workers, peaks, reporter.start)
     else:
-        scored_chunks = _scored_here(pieces, scorer, output.kind)
+        scored_chunks = _scored_here(pieces, scorer, output.kind, reporter.start)
     try:
         for chunk, payload, stats in scored_chunks:
             for record, paragraphs in stats:

@@ -59,7 +59,7 @@ def _main(args) -> int:
         check_first_records(Source([args.input]), args.stop_after_errors)
         prepared = prepare(args.output, resume=False)
         try:
-            scorer = load_scorer(args.model)
+            scorer = load_scorer(args.model, "predict")
         except BaseException:
             prepared.lock.release()
             raise

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -180,11 +181,19 @@ def _main(args) -> int:
     return 1 if total.error else 0
 
 
-def load_scorer(uri: str) -> Scorer:
+def load_scorer(uri: str, command: str = "score", log=None) -> Scorer:
+    """The model at ``uri``, saying on ``log`` (stderr) that it loads and, once loaded, in how long."""
+    log = sys.stderr if log is None else log
+    log.write(f"{command}: loading the model {uri} ...\n")
+    log.flush()
+    started = time.perf_counter()
     try:
-        return Scorer.from_mlflow(uri)
+        scorer = Scorer.from_mlflow(uri)
     except Exception as error:  # noqa: BLE001 - any failure to load is the run's, reported plainly
         raise RunError(f"cannot load the model {uri}: {first_line(error)}{model_choices(uri)}") from error
+    log.write(f"{command}: loaded {scorer.name} in {time.perf_counter() - started:.1f} s\n")
+    log.flush()
+    return scorer
 
 
 if __name__ == "__main__":

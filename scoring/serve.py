@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     from scoring.score import load_scorer
 
     try:
-        scorer = load_scorer(args.model)
+        scorer = load_scorer(args.model, "serve")
     except RunError as error:
         print(f"serve: {error}", file=sys.stderr)
         return 2

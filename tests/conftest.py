@@ -159,15 +159,23 @@ def tiny_corpora(tmp_path: Path) -> Path:
     return write_tiny_corpora(tmp_path / "corpora")
 
 
-def sample_experiment(tmp: Path, name: str, description: str) -> Path:
-    """The project's sample table in ``tmp/build`` and ``tmp/<name>.yaml``, a small TF-IDF experiment on it
-    that also trains the ``*_reported`` outputs (``data.reported: true``, as every project experiment)."""
+def sample_experiment(tmp: Path, name: str, description: str = "", base: str | None = None) -> Path:
+    """The project's sample table in ``tmp/build`` and ``tmp/<name>.yaml``: a small TF-IDF experiment on it
+    that also trains the ``*_reported`` outputs (``data.reported: true``, as every project experiment);
+    with ``base``, the project's ``experiments/<base>.yaml`` as it is, reading the sample table."""
     import textwrap
+
+    import yaml
 
     from data import build
 
     assert build.main(["--sample", "--out", str(tmp / "build")]) == 0
     experiment = tmp / f"{name}.yaml"
+    if base is not None:
+        config = yaml.safe_load((REPO_ROOT / "experiments" / f"{base}.yaml").read_text())
+        config.setdefault("data", {})["table"] = str(tmp / "build" / "paragraphs.parquet")
+        experiment.write_text(yaml.safe_dump(config, sort_keys=False))
+        return experiment
     experiment.write_text(
         textwrap.dedent(
             f"""

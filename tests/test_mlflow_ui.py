@@ -1,9 +1,12 @@
-"""The MLflow UI on a tiny store, seen in headless Chromium: the run page shows the run's description
-(from the experiment's YAML) in the experiment's model-development mode; the registered model page
-shows the model and its alias."""
+"""The MLflow UI on a tiny store, seen in headless Chromium: the URL `make ui` prints opens the training
+runs in the model-training view (a fresh browser, no switch chosen); the run page shows the run's
+description (from the experiment's YAML); the error table's Markdown copy shows a paragraph whole; the
+registered model page shows the model and its alias."""
 
 from __future__ import annotations
 
+import html
+import json
 import os
 import shutil
 import socket
@@ -15,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from classifier.store import REPO_ROOT
+from training.tracking import ui_url
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 MLFLOW = Path(os.environ.get("VIRTUAL_ENV", REPO_ROOT / ".venv")) / "bin" / "mlflow"
@@ -67,6 +71,21 @@ def test_run_and_model_pages_in_chromium(tiny_model_store, tmp_path):
         client = MlflowClient(tiny_model_store["uri"])
         experiment = client.get_experiment_by_name("narrative-classifier")
         (run,) = client.search_runs([experiment.experiment_id], max_results=1)
+
+        printed = ui_url(port, tiny_model_store["uri"])
+        runs_page = render(printed, tmp_path / "p0")
+        assert "Detect Issues" not in runs_page and "Model training" in runs_page  # not the GenAI view
+        assert ">tiny<" in runs_page  # the runs table, with the run
+        plain = render(f"{base}/#/experiments/{experiment.experiment_id}", tmp_path / "p3")
+        assert "Detect Issues" in plain  # what the URL's view is there for: without it, GenAI
+
+        errors = json.loads(Path(client.download_artifacts(run.info.run_id, "errors/gold_worst.json")).read_text())
+        longest = max((row[0] for row in errors["data"]), key=len)
+        markdown_page = render(
+            f"{base}/#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}/artifacts/errors/gold_worst.md",
+            tmp_path / "p4",
+        )
+        assert html.escape(" ".join(longest.split()), quote=False) in markdown_page
 
         run_page = render(
             f"{base}/#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}",

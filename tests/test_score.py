@@ -262,6 +262,64 @@ def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise():
     assert plain.stream.getvalue().startswith("score: 7 records (6 ok, 0 empty, 1 error)")
 
 
+def test_progress_is_redrawn_while_a_chunk_is_scored():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    now = [0.0]
+    bar = progress.Reporter(Terminal(), lambda: 0.5, clock=lambda: now[0])
+    assert list(bar.counting([[1] * 256])) == [[1] * 256]  # 256 articles taken for scoring
+    now[0] = 3.0
+    bar.tick()
+    assert bar.stream.getvalue().endswith("0 articles 0/s  errors 0 (scoring 256 more for 3 s)  ")
+    now[0] = 3.6
+    bar.update(Summary(read=256))
+    drawn = bar.stream.getvalue()
+    now[0] = 9.0
+    bar.tick()  # nothing in flight: nothing to redraw
+    assert bar.stream.getvalue() == drawn
+    assert "(scoring" not in drawn.split("\r")[-1]  # the longer heartbeat line is blanked out
+
+    now[0] = 0.0
+    log = progress.Reporter(io.StringIO(), lambda: None, every=30, clock=lambda: now[0])
+    list(log.counting([[1] * 10]))
+    now[0] = 20.0
+    log.tick()
+    assert log.stream.getvalue() == ""  # a log gets a line every `every` seconds, not every tick
+    now[0] = 31.0
+    log.tick()
+    assert log.stream.getvalue().endswith("of input, ETA ?; scoring 10 more for 31 s\n")
+
+
+class SlowScorer:
+    """Takes ``seconds`` for each call of the model, as a transformer does on a big chunk."""
+
+    def __init__(self, scorer: Scorer, seconds: float):
+        self.scorer, self.seconds = scorer, seconds
+
+    def __call__(self, frame):
+        time.sleep(self.seconds)
+        return self.scorer.predict_frame(frame)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_bar_moves_during_a_long_chunk_and_the_output_is_the_same(scorer, tmp_path, workers):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    dump = write_jsonl(tmp_path / "dump.jsonl", [invented_article(n) for n in range(40)])
+    quick = tmp_path / "quick.jsonl"
+    local.run([dump], quick, scorer, log=io.StringIO())
+    slow = Scorer(SlowScorer(scorer, 2.6), scorer.columns, scorer.thresholds, scorer.name, scorer.languages)
+    terminal = Terminal()
+    local.run([dump], tmp_path / "slow.jsonl", slow, log=terminal, workers=workers)  # one chunk of 40
+    assert (tmp_path / "slow.jsonl").read_bytes() == quick.read_bytes()
+    beats = [line for line in terminal.getvalue().split("\r") if "(scoring 40 more for" in line]
+    assert len(beats) >= 2, terminal.getvalue()  # redrawn about every second while the chunk is scored
+
+
 # --- scoring in process ------------------------------------------------------------------------
 
 
@@ -347,7 +405,11 @@ def test_exit_status_says_whether_records_or_the_run_failed(tiny_model_store, tm
     messy = write_jsonl(tmp_path / "messy.jsonl", [invented_article(1), b"{bad"])
     model = ["--model", tiny_model_store["model"], "--log-every", "0"]
     assert score.main([str(clean), "-o", str(tmp_path / "a.jsonl"), *model]) == 0
-    assert "5 records read, 5 ok, 0 empty, 0 error" in capsys.readouterr().out
+    shown = capsys.readouterr()
+    assert "5 records read, 5 ok, 0 empty, 0 error" in shown.out
+    loading, loaded = shown.err.splitlines()[:2]  # the model's loading is announced, then timed
+    assert loading == f"score: loading the model {tiny_model_store['model']} ..."
+    assert loaded.startswith("score: loaded narrative-classifier/1 in ") and loaded.endswith(" s")
     assert score.main([str(messy), "-o", str(tmp_path / "b.jsonl"), *model]) == 1
     assert score.main([str(tmp_path / "nothing.jsonl"), "-o", str(tmp_path / "c.jsonl"), *model]) == 2
     assert "no such file" in capsys.readouterr().err

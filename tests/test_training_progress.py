@@ -42,9 +42,11 @@ def test_progress_records_become_run_metrics_and_silence_gets_a_heartbeat(caplog
     caplog.set_level(logging.INFO)
     source = logging.getLogger("classifier.models.transformer")
     with progress.during("fitting", every=0.3, log_metrics=lambda m, step: logged.append((step, m))):
-        source.info("progress", extra={"progress": {"step": 7, "rows_per_second": 3.5, "eta_seconds": float("nan")}})
+        source.info(
+            "progress", extra={"progress": {"step": 7, "rows_per_second": 3.456789, "eta_seconds": float("nan")}}
+        )
         time.sleep(1.5)
-    assert logged == [(7, {"progress/rows_per_second": 3.5})]
+    assert logged == [(7, {"progress/rows_per_second": 3.4568})]  # rounded as every logged metric
     assert "fitting: still running after" in caplog.text
     assert not any(
         isinstance(h, progress.ProgressToRun) for h in source.handlers + logging.getLogger("classifier").handlers

@@ -185,7 +185,9 @@ def test_cli_mistakes_are_one_line_and_say_what_exists(tiny_model_store, tmp_pat
         tiny_model_store,
         tmp_path,
     )
-    assert alias.returncode == 2 and "Traceback" not in alias.stderr and len(alias.stderr.strip().splitlines()) == 1
+    assert alias.returncode == 2 and "Traceback" not in alias.stderr
+    loading, error = alias.stderr.strip().splitlines()  # the error is one line, after the model's loading
+    assert loading == "score: loading the model models:/narrative-classifier@champoin ..."
     assert "@candidate (version 1)" in alias.stderr and "versions 1" in alias.stderr
     name = cli(
         ["-m", "scoring.score", str(examples), "-o", str(output), "--model", "models:/narative/1"],
@@ -224,7 +226,7 @@ def test_loading_the_model_warns_nothing_about_type_hints(tiny_model_store):
 
 
 def test_error_table_gives_the_whole_text_first_and_figures_name_the_split():
-    from training.metrics import figures, worst_errors
+    from training.metrics import errors_markdown, figures, worst_errors
 
     long = "Foreign agents are everywhere. " * 30
     frame = pd.DataFrame(
@@ -238,6 +240,14 @@ def test_error_table_gives_the_whole_text_first_and_figures_name_the_split():
     probs = np.array([[0.9], [0.1], [0.8], [0.2], [0.1]] * 4)
     table = worst_errors(frame, probs, ["conspiracy_framing"], {"conspiracy_framing": 0.5})
     assert table.columns[0] == "text" and long in table["text"].tolist()
+    # the MLflow UI's table view cuts a cell to its column; the Markdown copy gives every text whole
+    markdown = errors_markdown(table, "gold")
+    assert markdown.startswith("# Most confident errors, read test split")
+    assert "## conspiracy_framing: false positives (threshold 0.5000)" in markdown
+    assert "## conspiracy_framing: false negatives" in markdown
+    assert long.strip() in markdown and "**0.9000** a, `0`" in markdown
+    piped = table.assign(text=["a | b *c* <script>"] * len(table))
+    assert "a \\| b \\*c\\* \\<script\\>" in errors_markdown(piped, "gold")  # Markdown and HTML stay text
 
     drawn = figures(frame, probs, ["conspiracy_framing"], {"conspiracy_framing": 0.5}, "gold")
     matrix = drawn["confusion_conspiracy_framing.png"].axes[0]
@@ -252,6 +262,8 @@ def test_error_table_gives_the_whole_text_first_and_figures_name_the_split():
 def test_the_run_carries_its_description_and_the_experiment_its_kind(tiny_model_store):
     from mlflow import MlflowClient
 
+    from training.metrics import MARKDOWN_SPECIALS
+
     with tracking_store(tiny_model_store["uri"]):
         import mlflow
 
@@ -261,6 +273,28 @@ def test_the_run_carries_its_description_and_the_experiment_its_kind(tiny_model_
         assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
         (run,) = client.search_runs([experiment.experiment_id], max_results=1)
         assert run.data.tags["mlflow.note.content"] == "tiny model for the scoring tests"
+        unrounded = {k: v for k, v in run.data.metrics.items() if round(v, 4) != v}
+        assert run.data.metrics and not unrounded  # the UI lists values as logged: 4 digits
+        grouped = {"gold/judgement/voiced_macro_f1", "gold/conspiracy_framing/f1", "train_seconds"}
+        assert grouped <= set(run.data.metrics)
+        errors = json.loads(Path(client.download_artifacts(run.info.run_id, "errors/gold_worst.json")).read_text())
+        markdown = Path(client.download_artifacts(run.info.run_id, "errors/gold_worst.md")).read_text()
+        texts = [row[errors["columns"].index("text")] for row in errors["data"]]
+        assert texts and all(" ".join(t.split()) in markdown for t in texts if t == t.translate(MARKDOWN_SPECIALS))
         metadata = mlflow.models.get_model_info(tiny_model_store["model"]).metadata
         assert metadata["languages"]["en"]["supported"] is True
         assert set(metadata["languages"]["en"]) == {"paragraphs", "voiced_macro_f1", "supported"}
+
+
+def test_the_ui_url_opens_the_training_runs_in_the_model_training_view(tiny_model_store, tmp_path):
+    from mlflow import MlflowClient
+
+    from training.tracking import ui_url
+
+    experiment = MlflowClient(tiny_model_store["uri"]).get_experiment_by_name("narrative-classifier")
+    assert ui_url(5000, tiny_model_store["uri"]) == (
+        f"http://127.0.0.1:5000/#/experiments/{experiment.experiment_id}/runs?workflowType=machine_learning"
+    )
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"  # no training yet: the list of experiments, same view
+    assert ui_url(5001, empty) == "http://127.0.0.1:5001/#/experiments?workflowType=machine_learning"
+    assert "ui_url($(PORT))" in (REPO_ROOT / "Makefile").read_text()  # what `make ui` prints

@@ -122,6 +122,31 @@ def worst_errors(
 
 
 SPLIT_NAMES = {"test": "test split", "gold": "read test split"}
+MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#~"})
+
+
+def errors_markdown(table: pd.DataFrame, split: str) -> str:
+    """The error table of ``worst_errors`` as Markdown, every paragraph's text whole: the MLflow UI
+    renders a ``.md`` artifact with its text wrapped, where its table view of the ``.json`` cuts each
+    cell to the column's width. One section per output and kind of error, most confident first."""
+    name = SPLIT_NAMES.get(split, split)
+    lines = [
+        f"# Most confident errors, {name}",
+        "",
+        f"Per output, the most confident false positives and false negatives on the {name}, each with its "
+        f"probability, the output's threshold, its source and id; the same rows as `{split}_worst.json`.",
+    ]
+    for (label, kind), rows in table.groupby(["label", "error"], sort=False):
+        threshold = rows["threshold"].iloc[0]
+        lines += ["", f"## {label}: {kind.replace('_', ' ')}s (threshold {threshold:.4f})", ""]
+        for number, row in enumerate(rows.itertuples(index=False), 1):
+            text = " ".join(str(row.text).split()).translate(MARKDOWN_SPECIALS)
+            weak = ", weak label" if row.weak else ""
+            lines.append(f"{number}. **{row.probability:.4f}** {row.source}, `{row.uid}`{weak}  ")
+            lines.append(f"    {text}")
+    if table.empty:
+        lines += ["", "No errors."]
+    return "\n".join(lines) + "\n"
 
 
 def figures(

@@ -4,7 +4,7 @@
 
 - progress records that estimators log (a ``progress`` dict on the log record, as the transformer's
   ``fit`` writes every 30 s with step, rows/s, ETA and last dev score) become run metrics
-  ``progress/<name>`` at their step;
+  ``progress/<name>`` at their step, rounded as every logged metric;
 - a heartbeat thread logs ``<phase>: still running after N s`` whenever nothing else reported progress
   for ``every`` seconds, so that no kind of model looks dead on a terminal.
 """
@@ -15,6 +15,8 @@ import contextlib
 import logging
 import threading
 import time
+
+from training.tracking import METRIC_DIGITS
 
 log = logging.getLogger("training.progress")
 
@@ -33,7 +35,9 @@ class ProgressToRun(logging.Handler):
         figures = getattr(record, "progress", None)
         if not isinstance(figures, dict):
             return
-        metrics = {f"progress/{k}": float(v) for k, v in figures.items() if k != "step" and _number(v)}
+        metrics = {
+            f"progress/{k}": round(float(v), METRIC_DIGITS) for k, v in figures.items() if k != "step" and _number(v)
+        }
         try:
             self.log_metrics(metrics, step=int(figures.get("step", 0)))
         except Exception as error:  # noqa: BLE001 - progress must never stop training

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from classifier.models.registry import FOLDER_KINDS
-from classifier.store import CANDIDATE, CHAMPION, EXPERIMENT, REPO_ROOT, tracking_uri, use_store
+from classifier.store import CANDIDATE, CHAMPION, EXPERIMENT, REPO_ROOT, quiet_mlflow, tracking_uri, use_store
 from classifier.store import MODEL_NAME as REGISTERED_MODEL
 
 __all__ = [
@@ -20,12 +20,16 @@ __all__ = [
     "REGISTERED_MODEL",
     "configure",
     "git_commit",
+    "log_metrics",
     "register",
     "tracking_uri",
+    "ui_url",
 ]
 
-# Without this tag the MLflow UI opens the experiment in its GenAI mode (traces, "Detect issues").
+# MLflow's own record of what the experiment is (model development, not a GenAI app). The UI of MLflow
+# 3.17.2 does not read it to choose its mode: the browser does (see ``ui_url``).
 EXPERIMENT_KIND_TAG = ("mlflow.experimentKind", "custom_model_development")
+METRIC_DIGITS = 4  # logged metric values are rounded to this many digits
 PIP_REQUIREMENTS_FILE = REPO_ROOT / "requirements-model.txt"
 
 
@@ -48,6 +52,40 @@ def configure(experiment: str = EXPERIMENT) -> str:
     experiment_id = client.create_experiment(experiment, artifact_location=artifacts, tags=dict([EXPERIMENT_KIND_TAG]))
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+def rounded(metrics: dict[str, float]) -> dict[str, float]:
+    """Metric values rounded to ``METRIC_DIGITS`` digits, as they are logged."""
+    return {key: round(float(value), METRIC_DIGITS) for key, value in metrics.items()}
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    """Log metrics to the active run, rounded to ``METRIC_DIGITS`` digits (the MLflow UI lists them unrounded)."""
+    import mlflow
+
+    mlflow.log_metrics(rounded(metrics), step=step)
+
+
+def ui_url(port: int = 5000, uri: str | None = None) -> str:
+    """The MLflow UI's page of the project's training runs, in the UI's model-training view.
+
+    The UI of MLflow 3.17.2 chooses between its GenAI and model-training views in the browser, for every
+    experiment alike: the URL's ``workflowType``, else the choice last made with its switch (kept in the
+    browser's local storage), else GenAI. No tag, server option or environment variable sets it, so the
+    URL carries it. Falls back to the list of experiments while the store holds no experiment of ours.
+    """
+    quiet_mlflow()
+    base = f"http://127.0.0.1:{port}/#/experiments"
+    view = "?workflowType=machine_learning"
+    try:
+        from mlflow import MlflowClient
+
+        found = MlflowClient(uri or tracking_uri()).get_experiment_by_name(EXPERIMENT)
+    except Exception:  # noqa: BLE001 - a store that cannot be read still gets the UI's front page
+        found = None
+    if found is None:
+        return base + view
+    return f"{base}/{found.experiment_id}/runs{view}"
 
 
 def git_commit() -> str:

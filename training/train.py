@@ -29,6 +29,7 @@ from training.languages import language_support
 from training.members import load_members
 from training.metrics import (
     choose_threshold,
+    errors_markdown,
     evaluate,
     figures,
     judgement,
@@ -110,13 +111,15 @@ def log_evaluation(frame: pd.DataFrame, probs: np.ndarray, columns, thresholds, 
         if prefix == "gold":  # the read rows of the test split (all of it, once every paragraph is read)
             intervals, _ = judgement(frame, probs, columns, thresholds)
             metrics |= judgement_metrics(intervals, prefix)
-    mlflow.log_metrics(metrics)
+    tracking.log_metrics(metrics)
     import matplotlib.pyplot as plt
 
     for name, figure in figures(frame, probs, columns, thresholds, prefix).items():
         mlflow.log_figure(figure, f"figures/{prefix}/{name}")
         plt.close(figure)
-    mlflow.log_table(worst_errors(frame, probs, columns, thresholds), f"errors/{prefix}_worst.json")
+    errors = worst_errors(frame, probs, columns, thresholds)
+    mlflow.log_table(errors, f"errors/{prefix}_worst.json")
+    mlflow.log_text(errors_markdown(errors, prefix), f"errors/{prefix}_worst.md")
     return metrics
 
 
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             model, dev_probs = fit(config, splits)
         train_seconds = time.perf_counter() - started
         thresholds = thresholds_on_dev(dev_probs, splits, config.min_precision)
-        mlflow.log_metric("train_seconds", train_seconds)
+        tracking.log_metrics({"train_seconds": train_seconds})
         if config.model.kind == "ensemble":
             mlflow.set_tag(
                 "ensemble_members", json.dumps([name for name, _ in getattr(model, "estimator", model).members])
@@ -191,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         for point in (
             getattr(getattr(model, "estimator", model), "history_", None) or []
         ):  # evaluations during fine-tuning
-            mlflow.log_metrics({"train/loss": point["loss"], "train/dev_map": point["dev_map"]}, step=point["step"])
+            tracking.log_metrics({"train/loss": point["loss"], "train/dev_map": point["dev_map"]}, step=point["step"])
 
         started = time.perf_counter()
         with progress.during("scoring the test split"):
@@ -202,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics |= log_evaluation(splits.test[gold], test_probs[gold], splits.columns, thresholds, "gold")
         if len(splits.test):
             metrics["test/paragraphs_per_second"] = len(splits.test) / max(seconds, 1e-9)
-            mlflow.log_metric("test/paragraphs_per_second", metrics["test/paragraphs_per_second"])
+            tracking.log_metrics({"test/paragraphs_per_second": metrics["test/paragraphs_per_second"]})
         sources = sorted(splits.test["source"].unique())
         counts = {"train": len(splits.train), "dev": len(splits.dev), "test": len(splits.test)}
         card = model_card(
