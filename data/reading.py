@@ -439,16 +439,23 @@ NEWS = ("semeval2023", "semeval2025")
 REVIEW_DIR = ANNOTATIONS_DIR / "review"
 
 
-def export_review(table: pd.DataFrame, out: Path, size: int = 6000, parts: int = 6) -> int:
-    """News paragraphs of train and dev (never test) to read again, independently, where the second
-    reading measured the least agreement: every paragraph the first reading called ``voiced`` or
+def export_review(
+    table: pd.DataFrame,
+    out: Path,
+    size: int = 6000,
+    parts: int = 6,
+    splits: tuple[str, ...] = ("train", "dev"),
+    prefix: str = "rev",
+) -> int:
+    """News paragraphs of ``splits`` to read again, independently, where the second reading measured
+    the least agreement: every paragraph the first reading called ``voiced`` or
     ``reported`` for a label, and as many again from the rest, a seeded random sample per language. The
     rule uses the first reading only to choose what to read; the first labels are not exported. Shuffled,
     each paragraph with its neighbours, in ``parts`` folders for independent readers."""
     annotations = read_annotations()
     keyed = table.set_index(["source", "doc_id", "index"])
     frame = annotations.join(keyed[["lang", "text", "origin", "split"]], on=["source", "doc_id", "index"], how="inner")
-    frame = frame[frame["source"].isin(NEWS) & frame["split"].isin(["train", "dev"])]
+    frame = frame[frame["source"].isin(NEWS) & frame["split"].isin(list(splits))]
     marked = frame[list(LABELS)].isin(["voiced", "reported"]).any(axis=1)
     rng = random.Random(SEED + 3)
     picked = list(frame.index[marked])
@@ -462,8 +469,8 @@ def export_review(table: pd.DataFrame, out: Path, size: int = 6000, parts: int =
     per_part = -(-len(rows) // parts)
     for part in range(parts):
         chunk = rows.iloc[part * per_part : (part + 1) * per_part]
-        write_scattered(out / f"rev{part + 1}", f"rev{part + 1}", chunk, context)
-    print(f"{len(rows)} news paragraphs to read again in {parts} folders under {out}")
+        write_scattered(out / f"{prefix}{part + 1}", f"{prefix}{part + 1}", chunk, context)
+    print(f"{len(rows)} news paragraphs of {', '.join(splits)} to read again in {parts} folders under {out}")
     return len(rows)
 
 
@@ -607,6 +614,8 @@ def main(argv: list[str] | None = None) -> int:
     review_parser.add_argument("--out", type=Path, required=True)
     review_parser.add_argument("--size", type=int, default=6000)
     review_parser.add_argument("--parts", type=int, default=6)
+    review_parser.add_argument("--splits", nargs="+", default=["train", "dev"], choices=["train", "dev", "test"])
+    review_parser.add_argument("--prefix", default="rev", help="folder and key prefix")
     disagreements_parser = commands.add_parser("disagreements")
     disagreements_parser.add_argument("folders", type=Path, nargs="+", help="the review batches")
     disagreements_parser.add_argument("--second", type=Path, required=True, help="the new reading (record CSV)")
@@ -634,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "bulk":
         export_bulk(table, args.out, args.size, args.start)
     elif args.command == "review":
-        export_review(table, args.out, args.size, args.parts)
+        export_review(table, args.out, args.size, args.parts, tuple(args.splits), args.prefix)
     elif args.command == "disagreements":
         export_disagreements(table, args.folders, args.second, args.out)
     else:

@@ -153,3 +153,11 @@ def test_disagreements_show_both_readings_unnamed_and_only_where_they_differ(tmp
     page = (tmp_path / "adj" / "page_01.md").read_text()
     assert "[rev1-0001]" in page and "[rev1-0002]" not in page
     assert "conspiracy voiced" in page and "conspiracy reported" in page
+
+
+def test_the_review_of_the_test_split_reads_only_test_news_under_its_own_keys(tmp_path, monkeypatch):
+    table, annotations = _news_table()
+    monkeypatch.setattr(reading, "read_annotations", lambda: annotations)
+    assert reading.export_review(table, tmp_path, size=100, parts=1, splits=("test",), prefix="tst") == 1
+    keys = [json.loads(line) for line in (tmp_path / "tst1" / "keys.jsonl").read_text().splitlines()]
+    assert [(k["key"], k["uid"]) for k in keys] == [("tst1-0001", "semeval2023:n2:0")]
