@@ -303,6 +303,11 @@ def gold_markdown(frame: pd.DataFrame, annotations_dir: Path = ANNOTATIONS_DIR) 
             "paragraph the first reading called voiced or reported, and as many others, a random sample per "
             "language: `python -m data.reading review`); the disagreements were adjudicated into the labels",
         ),
+        (
+            REVIEW_DIR.parent / "review_test",
+            "The same independent second reading of the test split's news paragraphs, by the same rule "
+            "(`python -m data.reading review --splits test`); the disagreements were adjudicated into the labels",
+        ),
     ):
         second = second_agreement(annotations_dir, folder)
         if second is None:

@@ -475,7 +475,8 @@ def export_review(
 
 
 def export_disagreements(table: pd.DataFrame, folders: list[Path], second: Path, out: Path) -> int:
-    """Pages for adjudication: each paragraph of ``folders`` whose labels in ``second`` (the new reading)
+    """Pages for adjudication: each paragraph of ``folders`` whose labels in ``second`` (the new reading,
+    which may cover other batches too)
     differ from the current annotations, with its neighbours and both readings as A and B (which is
     which is not shown); keys as in ``folders``. Returns how many."""
     keys: dict[str, dict] = {}
@@ -487,9 +488,12 @@ def export_disagreements(table: pd.DataFrame, folders: list[Path], second: Path,
     rng = random.Random(SEED + 4)
     context = _context(table)
     keyed = table.set_index(["source", "doc_id", "index"])
-    lines, count = [], 0
+    lines, count, seen = [], 0, 0
     for row in new.itertuples(index=False):
         at = (row.source, row.doc_id, int(row.index))
+        if uid_of(*at) not in by_uid:
+            continue  # read in another batch
+        seen += 1
         first = current.loc[at]
         first = first.iloc[0] if isinstance(first, pd.DataFrame) else first
         a = tuple(first[name] for name in LABELS)
@@ -514,7 +518,7 @@ def export_disagreements(table: pd.DataFrame, folders: list[Path], second: Path,
         count += 1
     out.mkdir(parents=True, exist_ok=True)
     _write_pages(out, lines)
-    print(f"{count} of {len(new)} paragraphs read differently; pages in {out}")
+    print(f"{count} of {seen} paragraphs read differently; pages in {out}")
     return count
 
 
