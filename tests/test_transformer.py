@@ -211,6 +211,7 @@ def test_train_py_logs_registers_and_serves_a_transformer(tiny_model, tmp_path):
     client = MlflowClient(uri)
     run = client.search_runs([client.get_experiment_by_name("narrative-classifier").experiment_id])[0]
     assert run.data.params["model.kind"] == "transformer"
+    assert run.data.tags["scoring_runtime"] == "onnx-int8"  # the runtime behind its test figures and of the model
     assert "train_seconds" in run.data.metrics and "test/paragraphs_per_second" in run.data.metrics
     assert f"test/{LABELS[0]}/f1" in run.data.metrics
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train/dev_map")] == [
@@ -385,3 +386,29 @@ def test_an_onnx_model_scores_in_forked_workers_like_in_one_process(fitted, tmp_
     local.run([dump], tmp_path / "one.jsonl", scorer, batch_size=4, log=io.StringIO())
     local.run([dump], tmp_path / "two.jsonl", scorer, batch_size=4, log=io.StringIO(), workers=2)
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+
+
+def test_fit_switches_to_its_runtime_and_saves_the_graph_that_scored(tiny_model, tmp_path):
+    """What training evaluates after ``fit`` (calibration, thresholds, test metrics) is what the saved
+    model scores: the int8 graph, not the PyTorch model."""
+    model = small(tiny_model, runtime="onnx-int8", max_steps=2).fit(TEXTS, Y)
+    assert model.forward_ is not None and model.runtime == "onnx-int8"
+    probs = model.predict_proba(TEXTS)
+    model.save(tmp_path / "model")
+    assert sorted(p.name for p in (tmp_path / "model" / "onnx").iterdir()) == ["model-int8.onnx", "model.onnx"]
+    loaded = TransformerClassifier.load(tmp_path / "model")
+    assert loaded.runtime == "onnx-int8"
+    assert np.allclose(loaded.predict_proba(TEXTS), probs, rtol=0, atol=1e-7)
+    model.forward_ = None  # the PyTorch model on the same weights: int8 moves the probabilities a little
+    assert not np.allclose(model.predict_proba(TEXTS), probs, rtol=0, atol=1e-7)
+
+
+def test_a_second_fit_scores_its_dev_split_with_the_new_weights(tiny_model):
+    model = small(tiny_model, runtime="onnx", max_steps=1).fit(TEXTS, Y)
+    first = model.predict_proba(TEXTS)
+    model.set_params(learning_rate=1.0e-2, max_steps=4).fit(TEXTS, Y, dev=(TEXTS, Y))
+    assert model.forward_ is not None and not np.allclose(model.predict_proba(TEXTS), first, atol=1e-4)
+    model.forward_ = None
+    torch_probs = model.predict_proba(TEXTS)
+    model.use_runtime("onnx")
+    assert np.allclose(model.predict_proba(TEXTS), torch_probs, atol=1e-4)

@@ -22,10 +22,13 @@ targets is measured on the dev split (at most ``dev_max_rows`` rows, 0: all); tr
 ``patience`` evaluations without improvement and the best weights are kept. Seeded by ``random_state``.
 
 Runtime (``runtime``, default ``onnx-int8``: the fastest that kept gold F1 within 0.01 in
-``training.bench_models --runtimes``): how a fitted model scores, on the same weights. While fitting,
-and for dev evaluation, the PyTorch model scores. ``torch`` runs the PyTorch model; ``torch-int8`` the same with its Linear layers dynamically quantised to int8 when loaded;
-``onnx`` and ``onnx-int8`` run a graph exported at ``save`` (``onnx/model.onnx``, and its dynamically
-int8-quantised copy ``onnx/model-int8.onnx``) with ONNX Runtime: the graph is part of the saved model,
+``training.bench_models --runtimes``): how a fitted model scores, on the same weights. While fitting
+(the dev evaluations of early stopping) the PyTorch model scores; at the end of ``fit`` the model
+switches to its runtime, so what training measures afterwards (dev probabilities for calibration and
+thresholds, the test metrics of the run) is what the saved model scores, and ``save`` stores the very
+graph that scored. ``torch`` runs the PyTorch model; ``torch-int8`` the same with its Linear layers dynamically quantised to int8 when loaded;
+``onnx`` and ``onnx-int8`` run a graph exported when the model switches to them (``onnx/model.onnx``,
+and its dynamically int8-quantised copy ``onnx/model-int8.onnx``) with ONNX Runtime: the graph is part of the saved model,
 nothing is fetched when it scores. A model saved without the graph (older models) scores with torch.
 ``training.bench_models --runtimes`` measures the four side by side; ``CLASSIFIER_TRANSFORMER_RUNTIME``
 overrides the saved runtime when a model is loaded (an ONNX graph the folder lacks is then exported
@@ -42,6 +45,7 @@ import copy
 import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -199,6 +203,7 @@ class TransformerClassifier(BaseEstimator):
         if self.runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
         set_threads(self.threads)
+        self.forward_, self.graph_dir_ = None, None  # the PyTorch model scores while fitting (dev evaluations)
         torch.manual_seed(self.random_state)
         rng = np.random.RandomState(self.random_state)
         texts = list(texts)
@@ -305,6 +310,8 @@ class TransformerClassifier(BaseEstimator):
         self.model_.eval()
         self.best_dev_map_ = float(best_score)
         self.steps_ = step
+        if self.runtime != "torch":  # from now on it scores as it will once saved (what training evaluates)
+            self.use_runtime(self.runtime)
         return self
 
     def _dev_subset(self, dev, rng):
@@ -351,8 +358,13 @@ class TransformerClassifier(BaseEstimator):
 
     def use_runtime(self, runtime: str, directory: Path | None = None) -> TransformerClassifier:
         """Score with ``runtime`` from now on (the ONNX runtimes read their graph from ``directory``,
-        or export it to a temporary folder when none is given)."""
+        or export it to a temporary folder when none is given; ``save`` copies that graph)."""
+        if runtime.startswith("onnx") and directory is None:
+            import tempfile
+
+            directory = Path(tempfile.mkdtemp(prefix="onnx-"))
         self.forward_ = runtime_forward(self.model_, runtime, directory, self.threads)
+        self.graph_dir_ = Path(directory) if directory is not None else None
         self.runtime = runtime
         return self
 
@@ -365,7 +377,15 @@ class TransformerClassifier(BaseEstimator):
         self.model_.save_pretrained(directory / HF_DIR)
         self.tokenizer_.save_pretrained(directory / HF_DIR)
         if self.runtime.startswith("onnx"):
-            export_onnx(self.model_, directory / ONNX_DIR, int8=self.runtime == "onnx-int8")
+            graphs = [ONNX_FILES["onnx"], *([ONNX_FILES["onnx-int8"]] if self.runtime == "onnx-int8" else [])]
+            source = getattr(self, "graph_dir_", None)
+            if source is not None and all((source / g).exists() for g in graphs):  # the graph that scored
+                (directory / ONNX_DIR).mkdir(exist_ok=True)
+                for g in graphs:
+                    if (source / g).resolve() != (directory / ONNX_DIR / g).resolve():
+                        shutil.copyfile(source / g, directory / ONNX_DIR / g)
+            else:
+                export_onnx(self.model_, directory / ONNX_DIR, int8=self.runtime == "onnx-int8")
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
         params["model_path"] = ""
         params["threads"] = 0  # scoring uses the threads of the machine that loads the model
