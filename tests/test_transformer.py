@@ -22,7 +22,7 @@ from classifier.calibration import Calibrated  # noqa: E402
 from classifier.labels import LABELS  # noqa: E402
 from classifier.models.embeddings import EmbeddingLogReg  # noqa: E402
 from classifier.models.registry import load_estimator  # noqa: E402
-from classifier.models.transformer import TransformerClassifier, windows  # noqa: E402
+from classifier.models.transformer import TransformerClassifier, padded, windows  # noqa: E402
 from tests.conftest import tracking_store  # noqa: E402
 
 torch.set_num_threads(1)
@@ -412,3 +412,25 @@ def test_a_second_fit_scores_its_dev_split_with_the_new_weights(tiny_model):
     torch_probs = model.predict_proba(TEXTS)
     model.use_runtime("onnx")
     assert np.allclose(model.predict_proba(TEXTS), torch_probs, atol=1e-4)
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "onnx-int8"])
+def test_onnx_runtimes_keep_order_padding_and_windows(fitted, runtime, tmp_path):
+    """Length-sorted, padded batches give each text what it gets alone (unpadded), in the input order,
+    and a long paragraph the maximum over its windows; the fp32 graph matches PyTorch closely."""
+    model = clone(fitted).set_params(runtime=runtime, eval_batch_size=8)
+    model.tokenizer_, model.model_ = fitted.tokenizer_, fitted.model_
+    model.use_runtime(runtime, tmp_path / "graph")
+    long_text = " ".join(["the council met on monday"] * 6 + ["secret elites planned the crisis"] * 2)
+    texts = [long_text, *TEXTS, "who is behind it", long_text + " no"]
+    order = np.random.RandomState(3).permutation(len(texts))
+    batched = model.predict_proba([texts[i] for i in order])
+    one_by_one = np.vstack([model.predict_proba([t]) for t in texts])
+    ids, _ = windows(fitted.tokenizer_, [long_text], fitted.max_length, fitted.stride)
+    assert len(ids) > 2  # the long text has several windows
+    per_window = np.vstack([model.forward_(*padded([w], 0)) for w in ids])
+    assert np.allclose(one_by_one[0], per_window.max(axis=0), atol=1e-6)
+    tolerance = 1e-5 if runtime == "onnx" else 2e-3  # int8 activations are quantised per batch
+    assert np.allclose(batched, one_by_one[order], atol=tolerance)
+    if runtime == "onnx":
+        assert np.allclose(batched, fitted.predict_proba([texts[i] for i in order]), atol=1e-5)

@@ -28,7 +28,8 @@ switches to its runtime, so what training measures afterwards (dev probabilities
 thresholds, the test metrics of the run) is what the saved model scores, and ``save`` stores the very
 graph that scored. ``torch`` runs the PyTorch model; ``torch-int8`` the same with its Linear layers dynamically quantised to int8 when loaded;
 ``onnx`` and ``onnx-int8`` run a graph exported when the model switches to them (``onnx/model.onnx``,
-and its dynamically int8-quantised copy ``onnx/model-int8.onnx``) with ONNX Runtime: the graph is part of the saved model,
+fused by ONNX Runtime's transformer optimizer, and its dynamically int8-quantised copy
+``onnx/model-int8.onnx``; see ``export_onnx``) with ONNX Runtime: the graph is part of the saved model,
 nothing is fetched when it scores. A model saved without the graph (older models) scores with torch.
 ``training.bench_models --runtimes`` measures the four side by side; ``CLASSIFIER_TRANSFORMER_RUNTIME``
 overrides the saved runtime when a model is loaded (an ONNX graph the folder lacks is then exported
@@ -428,13 +429,26 @@ class TransformerClassifier(BaseEstimator):
 
 def export_onnx(model, directory: Path, int8: bool) -> Path:
     """The model's logits as an ONNX graph (``model.onnx``, dynamic batch and length) and, when ``int8``,
-    its dynamically int8-quantised copy (``model-int8.onnx``); returns the folder."""
+    its dynamically int8-quantised copy (``model-int8.onnx``); returns the folder.
+
+    The graph is traced with eager attention (a plain softmax over the masked scores, which ONNX
+    Runtime's transformer optimizer recognises) and then fused by that optimizer: embeddings and
+    layer norm, attention, bias + GELU and skip + layer norm become single ONNX Runtime operators
+    (``com.microsoft``, run by the CPU provider). The int8 copy quantises the fused graph's weights per
+    output channel (``MatMul`` and ``Attention``; activations are quantised per batch at run time);
+    the embeddings stay float."""
     import torch
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    model.eval()
-    example = (torch.ones((2, 8), dtype=torch.long), torch.ones((2, 8), dtype=torch.long))
+    net = copy.deepcopy(model).eval()
+    if hasattr(net, "set_attn_implementation"):
+        try:
+            net.set_attn_implementation("eager")
+        except (ValueError, ImportError) as error:  # an architecture without it: traced as it is
+            log.info("eager attention not available (%s): exporting the model's own attention", error)
+    # One row padded: the trace keeps the attention mask (an all-ones example may trace a path without it).
+    example = (torch.ones((2, 8), dtype=torch.long), torch.tensor([[1] * 8, [1] * 5 + [0] * 3], dtype=torch.long))
 
     class Logits(torch.nn.Module):
         def __init__(self, inner):
@@ -444,24 +458,53 @@ def export_onnx(model, directory: Path, int8: bool) -> Path:
         def forward(self, input_ids, attention_mask):
             return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
 
+    traced = directory / "traced.onnx"
     with torch.no_grad():
         torch.onnx.export(
-            Logits(model),
+            Logits(net),
             example,
-            str(directory / ONNX_FILES["onnx"]),
+            str(traced),
             input_names=["input_ids", "attention_mask"],
             output_names=["logits"],
             dynamic_axes={"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"}},
             opset_version=ONNX_OPSET,
             dynamo=False,
         )
+    fused = fuse(traced, getattr(model.config, "num_attention_heads", 0), getattr(model.config, "hidden_size", 0))
+    fused.save_model_to_file(str(directory / ONNX_FILES["onnx"]))
+    traced.unlink()
     if int8:
+        import onnx
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         quantize_dynamic(
-            str(directory / ONNX_FILES["onnx"]), str(directory / ONNX_FILES["onnx-int8"]), weight_type=QuantType.QInt8
+            str(directory / ONNX_FILES["onnx"]),
+            str(directory / ONNX_FILES["onnx-int8"]),
+            op_types_to_quantize=["MatMul", "Attention"],
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            # the fused operators have no shape inference in onnx: their outputs are float
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     return directory
+
+
+def fuse(graph: Path, num_heads: int, hidden_size: int):
+    """ONNX Runtime's BERT optimizer over ``graph`` (fusions only, no hardware-specific rewrites: the
+    session applies those when it loads the graph)."""
+    from onnxruntime.transformers import optimizer
+
+    quiet = logging.getLogger("onnxruntime.transformers")  # its fusion counts at INFO, noisy in training logs
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        fused = optimizer.optimize_model(
+            str(graph), model_type="bert", num_heads=num_heads, hidden_size=hidden_size, opt_level=0
+        )
+    finally:
+        quiet.setLevel(level)
+    log.info("fused operators: %s", {k: v for k, v in fused.get_fused_operator_statistics().items() if v})
+    return fused
 
 
 def runtime_forward(model, runtime: str, directory: Path | None, threads: int):
@@ -497,6 +540,8 @@ def runtime_forward(model, runtime: str, directory: Path | None, threads: int):
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = threads if threads > 0 else machine_threads()
             options.inter_op_num_threads = 1
+            options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
             sessions.clear()
             sessions[os.getpid()] = onnxruntime.InferenceSession(
                 str(graph), options, providers=["CPUExecutionProvider"]
