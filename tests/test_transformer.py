@@ -434,3 +434,32 @@ def test_onnx_runtimes_keep_order_padding_and_windows(fitted, runtime, tmp_path)
     assert np.allclose(batched, one_by_one[order], atol=tolerance)
     if runtime == "onnx":
         assert np.allclose(batched, fitted.predict_proba([texts[i] for i in order]), atol=1e-5)
+
+
+def test_batches_scored_side_by_side_give_what_one_at_a_time_gives(fitted):
+    """A forward with ``parallel`` gets small batches from several threads; rows come back in order."""
+    import threading
+    import time
+
+    from classifier.models.transformer import score_windows
+
+    seen: list[tuple[int, int]] = []
+
+    def forward(input_ids, mask):
+        seen.append((threading.get_ident(), len(input_ids)))
+        time.sleep(0.01)  # long enough for the batches to overlap
+        return np.column_stack([(input_ids * mask).sum(axis=1).numpy(), mask.sum(axis=1).numpy()]).astype(float)
+
+    long_text = " ".join(["the council met on monday"] * 6)
+    texts = [long_text, *TEXTS, long_text + " no", "rain"]
+    args = (fitted.tokenizer_, texts, fitted.max_length, fitted.stride, 5, 2)
+    serial = score_windows(forward, *args)
+    forward.batch_size, forward.parallel = 2, lambda: 3
+    seen.clear()
+    side_by_side = score_windows(forward, *args)
+    assert np.array_equal(side_by_side, serial)
+    assert max(rows for _, rows in seen) == 2 and len({thread for thread, _ in seen}) > 1
+    alone = np.vstack(
+        [score_windows(forward, fitted.tokenizer_, [t], fitted.max_length, fitted.stride, 5, 2) for t in texts]
+    )
+    assert np.array_equal(side_by_side, alone)  # this forward ignores padding: each text gets its own figures
