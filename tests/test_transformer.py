@@ -22,7 +22,7 @@ from classifier.calibration import Calibrated  # noqa: E402
 from classifier.labels import LABELS  # noqa: E402
 from classifier.models.embeddings import EmbeddingLogReg  # noqa: E402
 from classifier.models.registry import load_estimator  # noqa: E402
-from classifier.models.transformer import TransformerClassifier, windows  # noqa: E402
+from classifier.models.transformer import TransformerClassifier, padded, windows  # noqa: E402
 from tests.conftest import tracking_store  # noqa: E402
 
 torch.set_num_threads(1)
@@ -211,6 +211,7 @@ def test_train_py_logs_registers_and_serves_a_transformer(tiny_model, tmp_path):
     client = MlflowClient(uri)
     run = client.search_runs([client.get_experiment_by_name("narrative-classifier").experiment_id])[0]
     assert run.data.params["model.kind"] == "transformer"
+    assert run.data.tags["scoring_runtime"] == "onnx-int8"  # the runtime behind its test figures and of the model
     assert "train_seconds" in run.data.metrics and "test/paragraphs_per_second" in run.data.metrics
     assert f"test/{LABELS[0]}/f1" in run.data.metrics
     assert [m.step for m in client.get_metric_history(run.info.run_id, "train/dev_map")] == [
@@ -385,3 +386,80 @@ def test_an_onnx_model_scores_in_forked_workers_like_in_one_process(fitted, tmp_
     local.run([dump], tmp_path / "one.jsonl", scorer, batch_size=4, log=io.StringIO())
     local.run([dump], tmp_path / "two.jsonl", scorer, batch_size=4, log=io.StringIO(), workers=2)
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+
+
+def test_fit_switches_to_its_runtime_and_saves_the_graph_that_scored(tiny_model, tmp_path):
+    """What training evaluates after ``fit`` (calibration, thresholds, test metrics) is what the saved
+    model scores: the int8 graph, not the PyTorch model."""
+    model = small(tiny_model, runtime="onnx-int8", max_steps=2).fit(TEXTS, Y)
+    assert model.forward_ is not None and model.runtime == "onnx-int8"
+    probs = model.predict_proba(TEXTS)
+    model.save(tmp_path / "model")
+    assert sorted(p.name for p in (tmp_path / "model" / "onnx").iterdir()) == ["model-int8.onnx", "model.onnx"]
+    loaded = TransformerClassifier.load(tmp_path / "model")
+    assert loaded.runtime == "onnx-int8"
+    assert np.allclose(loaded.predict_proba(TEXTS), probs, rtol=0, atol=1e-7)
+    model.forward_ = None  # the PyTorch model on the same weights: int8 moves the probabilities a little
+    assert not np.allclose(model.predict_proba(TEXTS), probs, rtol=0, atol=1e-7)
+
+
+def test_a_second_fit_scores_its_dev_split_with_the_new_weights(tiny_model):
+    model = small(tiny_model, runtime="onnx", max_steps=1).fit(TEXTS, Y)
+    first = model.predict_proba(TEXTS)
+    model.set_params(learning_rate=1.0e-2, max_steps=4).fit(TEXTS, Y, dev=(TEXTS, Y))
+    assert model.forward_ is not None and not np.allclose(model.predict_proba(TEXTS), first, atol=1e-4)
+    model.forward_ = None
+    torch_probs = model.predict_proba(TEXTS)
+    model.use_runtime("onnx")
+    assert np.allclose(model.predict_proba(TEXTS), torch_probs, atol=1e-4)
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "onnx-int8"])
+def test_onnx_runtimes_keep_order_padding_and_windows(fitted, runtime, tmp_path):
+    """Length-sorted, padded batches give each text what it gets alone (unpadded), in the input order,
+    and a long paragraph the maximum over its windows; the fp32 graph matches PyTorch closely."""
+    model = clone(fitted).set_params(runtime=runtime, eval_batch_size=8)
+    model.tokenizer_, model.model_ = fitted.tokenizer_, fitted.model_
+    model.use_runtime(runtime, tmp_path / "graph")
+    long_text = " ".join(["the council met on monday"] * 6 + ["secret elites planned the crisis"] * 2)
+    texts = [long_text, *TEXTS, "who is behind it", long_text + " no"]
+    order = np.random.RandomState(3).permutation(len(texts))
+    batched = model.predict_proba([texts[i] for i in order])
+    one_by_one = np.vstack([model.predict_proba([t]) for t in texts])
+    ids, _ = windows(fitted.tokenizer_, [long_text], fitted.max_length, fitted.stride)
+    assert len(ids) > 2  # the long text has several windows
+    per_window = np.vstack([model.forward_(*padded([w], 0)) for w in ids])
+    assert np.allclose(one_by_one[0], per_window.max(axis=0), atol=1e-6)
+    tolerance = 1e-5 if runtime == "onnx" else 2e-3  # int8 activations are quantised per batch
+    assert np.allclose(batched, one_by_one[order], atol=tolerance)
+    if runtime == "onnx":
+        assert np.allclose(batched, fitted.predict_proba([texts[i] for i in order]), atol=1e-5)
+
+
+def test_batches_scored_side_by_side_give_what_one_at_a_time_gives(fitted):
+    """A forward with ``parallel`` gets small batches from several threads; rows come back in order."""
+    import threading
+    import time
+
+    from classifier.models.transformer import score_windows
+
+    seen: list[tuple[int, int]] = []
+
+    def forward(input_ids, mask):
+        seen.append((threading.get_ident(), len(input_ids)))
+        time.sleep(0.01)  # long enough for the batches to overlap
+        return np.column_stack([(input_ids * mask).sum(axis=1).numpy(), mask.sum(axis=1).numpy()]).astype(float)
+
+    long_text = " ".join(["the council met on monday"] * 6)
+    texts = [long_text, *TEXTS, long_text + " no", "rain"]
+    args = (fitted.tokenizer_, texts, fitted.max_length, fitted.stride, 5, 2)
+    serial = score_windows(forward, *args)
+    forward.batch_size, forward.parallel = 2, lambda: 3
+    seen.clear()
+    side_by_side = score_windows(forward, *args)
+    assert np.array_equal(side_by_side, serial)
+    assert max(rows for _, rows in seen) == 2 and len({thread for thread, _ in seen}) > 1
+    alone = np.vstack(
+        [score_windows(forward, fitted.tokenizer_, [t], fitted.max_length, fitted.stride, 5, 2) for t in texts]
+    )
+    assert np.array_equal(side_by_side, alone)  # this forward ignores padding: each text gets its own figures

@@ -14,8 +14,10 @@ scoring.score`` in a fresh process: throughput is the scoring loop's (model load
 RSS per worker is what the score command reports, the main process's comes from ``wait4``; the total
 adds them (shared copy-on-write pages are counted once per process, so it is an upper bound). A
 transformer is also scored with each of ``--runtimes`` (``CLASSIFIER_TRANSFORMER_RUNTIME``), on the
-same weights. Gold F1: voiced F1 per label and their macro mean at the model's thresholds on
-``--gold-n`` paragraphs of the gold test rows (seed 0), scored in this process with the same runtime.
+same weights; ``torch`` (the plain PyTorch fp32 pyfunc) first, and the ``× torch`` column gives each
+row's articles/s over torch's with as many workers. Gold F1: voiced F1 per label and their macro mean
+at the model's thresholds on ``--gold-n`` paragraphs of the gold test rows (seed 0), scored in this
+process with the same runtime.
 A measurement, not a test: other work on the machine changes the figures; compare within one run.
 """
 
@@ -152,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-articles", type=int, default=100, help="articles for encoder-based kinds")
     parser.add_argument("--versions", nargs="*", help="registered versions to run (default: all)")
     parser.add_argument("--workers", type=int, default=0, help="the many-worker setting (default: the cores)")
-    parser.add_argument("--runtimes", nargs="*", default=["onnx-int8", "onnx", "torch-int8"])
+    parser.add_argument("--runtimes", nargs="*", default=["torch", "onnx-int8", "onnx", "torch-int8"])
     parser.add_argument("--gold-n", type=int, default=1000, help="gold test paragraphs for gold F1")
     parser.add_argument("--table", default="build/paragraphs.parquet")
     parser.add_argument("--model-name", default=MODEL_NAME)
@@ -189,12 +191,15 @@ def main(argv: list[str] | None = None) -> int:
             f"batch size {args.batch_size} ({args.slow_batch_size} for encoder-based kinds); gold F1 on {args.gold_n:,} gold test paragraphs\n"
         )
         print(
-            "| version | kind | runtime | workers | articles | articles/s | paragraphs/s | × 1 worker | same bytes | peak RSS MB per worker | total RSS MB | gold voiced macro-F1 | hours per 1M articles |"
+            "| version | kind | runtime | workers | articles | articles/s | paragraphs/s | × 1 worker | × torch | same bytes | peak RSS MB per worker | total RSS MB | gold voiced macro-F1 | hours per 1M articles |"
         )
-        print("|---|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|")
+        print("|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|")
         for version, kind, role in chosen:
             uri = f"models:/{args.model_name}/{version}"
             runtimes = [""] + (list(args.runtimes) if kind in ("transformer", "ensemble") else [])
+            if "torch" in runtimes:  # first: the plain PyTorch fp32 pyfunc the other rows are compared with
+                runtimes.insert(0, runtimes.pop(runtimes.index("torch")))
+            torch_rates: dict[int, float] = {}
             source = small if kind in SLOW_KINDS else dump
             label = kind + (f" ({role})" if role else "")
             for runtime in runtimes:
@@ -206,12 +211,15 @@ def main(argv: list[str] | None = None) -> int:
                     seconds = max(result["seconds"], 1e-9)
                     rate = result["read"] / seconds
                     speedup = rate / max(results[1]["read"] / max(results[1]["seconds"], 1e-9), 1e-9)
+                    if runtime == "torch":
+                        torch_rates[workers] = rate
+                    over_torch = f"{rate / torch_rates[workers]:.2f}" if workers in torch_rates else ""
                     same = "yes" if result["digest"] == results[1]["digest"] else "NO"
                     workers_mb = ", ".join(f"{mb:,.0f}" for mb in result["worker_mb"]) or "(in main)"
                     total_mb = result["main_mb"] + sum(result["worker_mb"])
                     print(
                         f"| {version} | {label} | {runtime or 'as logged'} | {workers} | {result['read']:,} | {rate:,.1f} | "
-                        f"{result['paragraphs'] / seconds:,.0f} | {speedup:.2f} | {same if workers > 1 else ''} | {workers_mb} | "
+                        f"{result['paragraphs'] / seconds:,.0f} | {speedup:.2f} | {over_torch} | {same if workers > 1 else ''} | {workers_mb} | "
                         f"{total_mb:,.0f} | {f1:.4f} | {1_000_000 / max(rate, 1e-9) / 3600:,.1f} |",
                         flush=True,
                     )

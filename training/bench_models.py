@@ -12,9 +12,12 @@ A measurement, not a test: other work on the machine changes the figures.
 
 ``--runtimes`` also scores, for every model with transformer parts, the same weights with each
 runtime of ``classifier.models.transformer.RUNTIMES`` (torch, torch-int8, onnx, onnx-int8), through the
-same pyfunc, on the same paragraphs: ``--n`` paragraphs of the gold test rows (seed 0). It prints
-paragraphs/s, the speed-up over the pyfunc as logged, gold voiced F1 per label and macro at the model's
-thresholds, the change of macro-F1 and the largest probability difference against the logged pyfunc.
+same pyfunc, on the same paragraphs: ``--n`` paragraphs of the gold test rows (seed 0). Every runtime is
+set up once, then timed ``--rounds`` times, the runtimes interleaved within each round, so a change of
+load on the machine hits them alike. It prints the median paragraphs/s, the median per-round speed-up
+over ``torch`` (the plain PyTorch fp32 pyfunc) and over the pyfunc as logged, gold voiced F1 per label
+and macro at the model's thresholds, the change of macro-F1 and the largest probability difference
+against the logged pyfunc.
 """
 
 from __future__ import annotations
@@ -50,9 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: the cores this process may use)")
     parser.add_argument("--table", default="build/paragraphs.parquet")
     parser.add_argument("--runtimes", action="store_true", help="compare the transformer runtimes on gold paragraphs")
+    parser.add_argument("--rounds", type=int, default=3, help="--runtimes: timed rounds, interleaved over the runtimes")
     args = parser.parse_args(argv)
     if args.runtimes:
-        return compare_runtimes(args.models, args.n, args.threads, args.table)
+        return compare_runtimes(args.models, args.n, args.threads, args.table, args.rounds)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     import mlflow
@@ -138,7 +142,15 @@ def gold_sample(table: str, n: int):
     return frame.sample(n=min(n, len(frame)), random_state=0).reset_index(drop=True)
 
 
-def compare_runtimes(uris: list[str], n: int, threads: int, table: str) -> int:
+def use(parts: list, setup: list) -> None:
+    """Put back the (forward function, runtime) of each transformer part, as set up earlier."""
+    for part, (forward, runtime) in zip(parts, setup):
+        part.forward_, part.runtime = forward, runtime
+
+
+def compare_runtimes(uris: list[str], n: int, threads: int, table: str, rounds: int = 3) -> int:
+    import statistics
+
     import mlflow
     import numpy as np
     import torch
@@ -152,42 +164,52 @@ def compare_runtimes(uris: list[str], n: int, threads: int, table: str) -> int:
     use_store()
     frame = gold_sample(table, n)
     texts = frame[["text"]]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"{len(frame):,} gold test paragraphs (mean {frame['text'].str.len().mean():.0f} characters), threads {threads}, cores {os.cpu_count()}\n"
+        f"{len(frame):,} gold test paragraphs (mean {frame['text'].str.len().mean():.0f} characters), threads {threads}, "
+        f"cores {os.cpu_count()}, load average {load:.1f}; {rounds} interleaved rounds, median rates and speed-ups\n"
     )
     print(
-        "| model | runtime | paragraphs/s | × logged pyfunc | gold F1 per label | gold voiced macro-F1 | Δ macro-F1 | max abs Δp |"
+        "| model | runtime | paragraphs/s | × torch | × logged pyfunc | gold F1 per label | gold voiced macro-F1 | Δ macro-F1 | max abs Δp |"
     )
-    print("|---|---|---:|---:|---|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---|---:|---:|---:|")
     for uri in uris:
         model = mlflow.pyfunc.load_model(uri)
         metadata = model.metadata.metadata or {}
         columns, thresholds = list(metadata["columns"]), {k: float(v) for k, v in metadata["thresholds"].items()}
         parts = transformer_parts(model.unwrap_python_model().estimator)
         if not parts:
-            print(f"| {uri} | (no transformer parts) | | | | | | |")
+            print(f"| {uri} | (no transformer parts) | | | | | | | |")
             continue
-        logged = [part.runtime for part in parts]
-        model.predict(texts.head(16))
-        seconds = timed(model.predict, texts)
-        reference = model.predict(texts)[columns].to_numpy()
-        base_rate, base = len(frame) / seconds, gold_f1(reference, frame, columns, thresholds)
-        per_label = ", ".join(f"{k} {v:.3f}" for k, v in base.items() if k != "voiced_macro_f1")
-        print(
-            f"| {uri} | logged ({', '.join(logged)}) | {base_rate:,.0f} | 1.00 | {per_label} | {base['voiced_macro_f1']:.4f} | | |",
-            flush=True,
-        )
+        logged = f"logged ({', '.join(part.runtime for part in parts)})"
+        # Each runtime is set up once (graphs exported, sessions made), then switched by its forward function.
+        setups = {logged: [(getattr(part, "forward_", None), part.runtime) for part in parts]}
         for runtime in RUNTIMES:
             for part in parts:
                 part.use_runtime(runtime)
-            model.predict(texts.head(16))
-            seconds = timed(model.predict, texts)
-            probs = model.predict(texts)[columns].to_numpy()
-            f1 = gold_f1(probs, frame, columns, thresholds)
+            setups[runtime] = [(part.forward_, part.runtime) for part in parts]
+
+        probs, seconds = {}, {name: [] for name in setups}
+        for name in setups:
+            use(parts, setups[name])
+            model.predict(texts.head(16))  # warm-up
+            probs[name] = model.predict(texts)[columns].to_numpy()
+        for _ in range(rounds):  # interleaved: a change of load hits every runtime alike
+            for name in setups:
+                use(parts, setups[name])
+                seconds[name].append(timed(model.predict, texts))
+        reference, base = probs[logged], gold_f1(probs[logged], frame, columns, thresholds)
+        for name in setups:
+            rate = len(frame) / statistics.median(seconds[name])
+            over_torch = statistics.median(t / s for t, s in zip(seconds["torch"], seconds[name]))
+            over_logged = statistics.median(t / s for t, s in zip(seconds[logged], seconds[name]))
+            f1 = gold_f1(probs[name], frame, columns, thresholds)
             per_label = ", ".join(f"{k} {v:.3f}" for k, v in f1.items() if k != "voiced_macro_f1")
+            delta = "" if name == logged else f"{f1['voiced_macro_f1'] - base['voiced_macro_f1']:+.4f}"
+            change = "" if name == logged else f"{np.nanmax(np.abs(probs[name] - reference)):.4f}"
             print(
-                f"| {uri} | {runtime} | {len(frame) / seconds:,.0f} | {base_rate and len(frame) / seconds / base_rate:.2f} | {per_label} | "
-                f"{f1['voiced_macro_f1']:.4f} | {f1['voiced_macro_f1'] - base['voiced_macro_f1']:+.4f} | {np.nanmax(np.abs(probs - reference)):.4f} |",
+                f"| {uri} | {name} | {rate:,.1f} | {over_torch:.2f} | {over_logged:.2f} | {per_label} | "
+                f"{f1['voiced_macro_f1']:.4f} | {delta} | {change} |",
                 flush=True,
             )
     return 0

@@ -187,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         train_seconds = time.perf_counter() - started
         thresholds = thresholds_on_dev(dev_probs, splits, config.min_precision)
         tracking.log_metrics({"train_seconds": train_seconds})
+        runtime = getattr(getattr(model, "estimator", model), "runtime", None)
+        if runtime:  # a transformer scores its dev and test splits with the runtime the logged model uses
+            mlflow.set_tag("scoring_runtime", runtime)
         if config.model.kind == "ensemble":
             mlflow.set_tag(
                 "ensemble_members", json.dumps([name for name, _ in getattr(model, "estimator", model).members])

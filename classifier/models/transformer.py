@@ -7,9 +7,11 @@ randomly initialised BERT).
 Sequence length: training reads the first ``max_length`` tokens of a paragraph (128 by default; 77% of
 the table's paragraphs fit whole, the median is 50 tokens, the 99th percentile 615). Scoring cuts longer paragraphs into windows of
 ``max_length`` tokens that overlap by ``stride`` tokens and takes, per target, the maximum probability
-over the windows. Windows are scored in length-sorted batches with dynamic padding, under
-``torch.inference_mode()``, with ``threads`` torch threads (0: ``OMP_NUM_THREADS`` if set, else the
-cores this process may use; a saved model scores with 0).
+over the windows. Windows are scored in length-sorted batches with dynamic padding (each batch padded
+to its longest window, never to ``max_length``), under ``torch.inference_mode()``, with ``threads``
+torch threads (0: ``OMP_NUM_THREADS`` if set, else the cores this process may use; a saved model
+scores with 0); the ONNX runtimes score ``threads`` batches of at most ``ONNX_BATCH_SIZE`` windows at
+once instead, each on one thread. The output is in the input order whatever the batches.
 
 Training: binary cross-entropy per target, masked where the target is unknown (NaN), weighted by the
 row's ``sample_weight`` and by a per-target ``pos_weight`` (negatives / positives on the training
@@ -22,10 +24,14 @@ targets is measured on the dev split (at most ``dev_max_rows`` rows, 0: all); tr
 ``patience`` evaluations without improvement and the best weights are kept. Seeded by ``random_state``.
 
 Runtime (``runtime``, default ``onnx-int8``: the fastest that kept gold F1 within 0.01 in
-``training.bench_models --runtimes``): how a fitted model scores, on the same weights. While fitting,
-and for dev evaluation, the PyTorch model scores. ``torch`` runs the PyTorch model; ``torch-int8`` the same with its Linear layers dynamically quantised to int8 when loaded;
-``onnx`` and ``onnx-int8`` run a graph exported at ``save`` (``onnx/model.onnx``, and its dynamically
-int8-quantised copy ``onnx/model-int8.onnx``) with ONNX Runtime: the graph is part of the saved model,
+``training.bench_models --runtimes``): how a fitted model scores, on the same weights. While fitting
+(the dev evaluations of early stopping) the PyTorch model scores; at the end of ``fit`` the model
+switches to its runtime, so what training measures afterwards (dev probabilities for calibration and
+thresholds, the test metrics of the run) is what the saved model scores, and ``save`` stores the very
+graph that scored. ``torch`` runs the PyTorch model; ``torch-int8`` the same with its Linear layers dynamically quantised to int8 when loaded;
+``onnx`` and ``onnx-int8`` run a graph exported when the model switches to them (``onnx/model.onnx``,
+fused by ONNX Runtime's transformer optimizer, and its dynamically int8-quantised copy
+``onnx/model-int8.onnx``; see ``export_onnx``) with ONNX Runtime: the graph is part of the saved model,
 nothing is fetched when it scores. A model saved without the graph (older models) scores with torch.
 ``training.bench_models --runtimes`` measures the four side by side; ``CLASSIFIER_TRANSFORMER_RUNTIME``
 overrides the saved runtime when a model is loaded (an ONNX graph the folder lacks is then exported
@@ -42,6 +48,8 @@ import copy
 import json
 import logging
 import os
+import shutil
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,6 +68,7 @@ ONNX_DIR = "onnx"
 RUNTIMES = ("torch", "torch-int8", "onnx", "onnx-int8")
 ONNX_FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx"}
 ONNX_OPSET = 17
+ONNX_BATCH_SIZE = 8  # windows per ONNX Runtime call: the batches are length-sorted, so little padding
 RUNTIME_ENV = "CLASSIFIER_TRANSFORMER_RUNTIME"  # overrides the saved runtime at load (benchmarks)
 
 
@@ -132,13 +141,35 @@ def window_batches(tokenizer, texts: Sequence[str], max_length: int, stride: int
 def score_windows(
     forward, tokenizer, texts: Sequence[str], max_length: int, stride: int, batch_size: int, n_outputs: int
 ) -> np.ndarray:
-    """Per text, the maximum over its windows of ``forward(input_ids, mask)`` (a (batch, n_outputs) array)."""
+    """Per text, the maximum over its windows of ``forward(input_ids, mask)`` (a (batch, n_outputs) array).
+
+    A ``forward`` may carry ``batch_size`` (at most that many windows per call, below ``batch_size``)
+    and ``parallel`` (a function giving how many batches it scores at once, from as many threads; each
+    batch's result does not depend on which thread scores it, and batches are combined in order)."""
     import torch
 
+    batch_size = min(batch_size, getattr(forward, "batch_size", batch_size))
+    parallel = getattr(forward, "parallel", lambda: 1)()
     out = np.full((len(texts), n_outputs), -np.inf)
+    batches = window_batches(tokenizer, texts, max_length, stride, batch_size)
     with torch.inference_mode():
-        for owners, input_ids, mask in window_batches(tokenizer, texts, max_length, stride, batch_size):
-            np.maximum.at(out, owners, forward(input_ids, mask))
+        if parallel <= 1:
+            for owners, input_ids, mask in batches:
+                np.maximum.at(out, owners, forward(input_ids, mask))
+            return out
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        # A pool per call: threads do not survive a fork (the local engine forks its workers).
+        with ThreadPoolExecutor(parallel) as pool:
+            pending: deque = deque()
+            for owners, input_ids, mask in batches:
+                pending.append((owners, pool.submit(forward, input_ids, mask)))
+                if len(pending) >= 2 * parallel:  # a few batches ahead, not the whole call at once
+                    owners, done = pending.popleft()
+                    np.maximum.at(out, owners, done.result())
+            for owners, done in pending:
+                np.maximum.at(out, owners, done.result())
     return out
 
 
@@ -199,6 +230,7 @@ class TransformerClassifier(BaseEstimator):
         if self.runtime not in RUNTIMES:
             raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, not {self.runtime!r}")
         set_threads(self.threads)
+        self.forward_, self.graph_dir_ = None, None  # the PyTorch model scores while fitting (dev evaluations)
         torch.manual_seed(self.random_state)
         rng = np.random.RandomState(self.random_state)
         texts = list(texts)
@@ -305,6 +337,8 @@ class TransformerClassifier(BaseEstimator):
         self.model_.eval()
         self.best_dev_map_ = float(best_score)
         self.steps_ = step
+        if self.runtime != "torch":  # from now on it scores as it will once saved (what training evaluates)
+            self.use_runtime(self.runtime)
         return self
 
     def _dev_subset(self, dev, rng):
@@ -351,8 +385,13 @@ class TransformerClassifier(BaseEstimator):
 
     def use_runtime(self, runtime: str, directory: Path | None = None) -> TransformerClassifier:
         """Score with ``runtime`` from now on (the ONNX runtimes read their graph from ``directory``,
-        or export it to a temporary folder when none is given)."""
+        or export it to a temporary folder when none is given; ``save`` copies that graph)."""
+        if runtime.startswith("onnx") and directory is None:
+            import tempfile
+
+            directory = Path(tempfile.mkdtemp(prefix="onnx-"))
         self.forward_ = runtime_forward(self.model_, runtime, directory, self.threads)
+        self.graph_dir_ = Path(directory) if directory is not None else None
         self.runtime = runtime
         return self
 
@@ -365,7 +404,15 @@ class TransformerClassifier(BaseEstimator):
         self.model_.save_pretrained(directory / HF_DIR)
         self.tokenizer_.save_pretrained(directory / HF_DIR)
         if self.runtime.startswith("onnx"):
-            export_onnx(self.model_, directory / ONNX_DIR, int8=self.runtime == "onnx-int8")
+            graphs = [ONNX_FILES["onnx"], *([ONNX_FILES["onnx-int8"]] if self.runtime == "onnx-int8" else [])]
+            source = getattr(self, "graph_dir_", None)
+            if source is not None and all((source / g).exists() for g in graphs):  # the graph that scored
+                (directory / ONNX_DIR).mkdir(exist_ok=True)
+                for g in graphs:
+                    if (source / g).resolve() != (directory / ONNX_DIR / g).resolve():
+                        shutil.copyfile(source / g, directory / ONNX_DIR / g)
+            else:
+                export_onnx(self.model_, directory / ONNX_DIR, int8=self.runtime == "onnx-int8")
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()}
         params["model_path"] = ""
         params["threads"] = 0  # scoring uses the threads of the machine that loads the model
@@ -408,13 +455,26 @@ class TransformerClassifier(BaseEstimator):
 
 def export_onnx(model, directory: Path, int8: bool) -> Path:
     """The model's logits as an ONNX graph (``model.onnx``, dynamic batch and length) and, when ``int8``,
-    its dynamically int8-quantised copy (``model-int8.onnx``); returns the folder."""
+    its dynamically int8-quantised copy (``model-int8.onnx``); returns the folder.
+
+    The graph is traced with eager attention (a plain softmax over the masked scores, which ONNX
+    Runtime's transformer optimizer recognises) and then fused by that optimizer: embeddings and
+    layer norm, attention, bias + GELU and skip + layer norm become single ONNX Runtime operators
+    (``com.microsoft``, run by the CPU provider). The int8 copy quantises the fused graph's weights per
+    output channel (``MatMul`` and ``Attention``; activations are quantised per batch at run time);
+    the embeddings stay float."""
     import torch
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    model.eval()
-    example = (torch.ones((2, 8), dtype=torch.long), torch.ones((2, 8), dtype=torch.long))
+    net = copy.deepcopy(model).eval()
+    if hasattr(net, "set_attn_implementation"):
+        try:
+            net.set_attn_implementation("eager")
+        except (ValueError, ImportError) as error:  # an architecture without it: traced as it is
+            log.info("eager attention not available (%s): exporting the model's own attention", error)
+    # One row padded: the trace keeps the attention mask (an all-ones example may trace a path without it).
+    example = (torch.ones((2, 8), dtype=torch.long), torch.tensor([[1] * 8, [1] * 5 + [0] * 3], dtype=torch.long))
 
     class Logits(torch.nn.Module):
         def __init__(self, inner):
@@ -424,24 +484,53 @@ def export_onnx(model, directory: Path, int8: bool) -> Path:
         def forward(self, input_ids, attention_mask):
             return self.inner(input_ids=input_ids, attention_mask=attention_mask).logits
 
+    traced = directory / "traced.onnx"
     with torch.no_grad():
         torch.onnx.export(
-            Logits(model),
+            Logits(net),
             example,
-            str(directory / ONNX_FILES["onnx"]),
+            str(traced),
             input_names=["input_ids", "attention_mask"],
             output_names=["logits"],
             dynamic_axes={"input_ids": {0: "batch", 1: "length"}, "attention_mask": {0: "batch", 1: "length"}},
             opset_version=ONNX_OPSET,
             dynamo=False,
         )
+    fused = fuse(traced, getattr(model.config, "num_attention_heads", 0), getattr(model.config, "hidden_size", 0))
+    fused.save_model_to_file(str(directory / ONNX_FILES["onnx"]))
+    traced.unlink()
     if int8:
+        import onnx
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
         quantize_dynamic(
-            str(directory / ONNX_FILES["onnx"]), str(directory / ONNX_FILES["onnx-int8"]), weight_type=QuantType.QInt8
+            str(directory / ONNX_FILES["onnx"]),
+            str(directory / ONNX_FILES["onnx-int8"]),
+            op_types_to_quantize=["MatMul", "Attention"],
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            # the fused operators have no shape inference in onnx: their outputs are float
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     return directory
+
+
+def fuse(graph: Path, num_heads: int, hidden_size: int):
+    """ONNX Runtime's BERT optimizer over ``graph`` (fusions only, no hardware-specific rewrites: the
+    session applies those when it loads the graph)."""
+    from onnxruntime.transformers import optimizer
+
+    quiet = logging.getLogger("onnxruntime.transformers")  # its fusion counts at INFO, noisy in training logs
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        fused = optimizer.optimize_model(
+            str(graph), model_type="bert", num_heads=num_heads, hidden_size=hidden_size, opt_level=0
+        )
+    finally:
+        quiet.setLevel(level)
+    log.info("fused operators: %s", {k: v for k, v in fused.get_fused_operator_statistics().items() if v})
+    return fused
 
 
 def runtime_forward(model, runtime: str, directory: Path | None, threads: int):
@@ -471,17 +560,21 @@ def runtime_forward(model, runtime: str, directory: Path | None, threads: int):
     if not graph.exists():
         export_onnx(model, Path(directory), int8=runtime == "onnx-int8")
     sessions: dict[int, object] = {}  # one per process: a session's thread pool does not survive a fork
+    lock = threading.Lock()
 
     def session():
-        if os.getpid() not in sessions:
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = threads if threads > 0 else machine_threads()
-            options.inter_op_num_threads = 1
-            sessions.clear()
-            sessions[os.getpid()] = onnxruntime.InferenceSession(
-                str(graph), options, providers=["CPUExecutionProvider"]
-            )
-        return sessions[os.getpid()]
+        with lock:
+            if os.getpid() not in sessions:
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = 1  # the cores go to batches scored side by side (``parallel``)
+                options.inter_op_num_threads = 1
+                options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+                options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+                sessions.clear()
+                sessions[os.getpid()] = onnxruntime.InferenceSession(
+                    str(graph), options, providers=["CPUExecutionProvider"]
+                )
+            return sessions[os.getpid()]
 
     # No session is made here: ONNX Runtime's thread pools do not survive a fork, and a session made
     # before the local engine forks its workers would hang them. Each process makes its own when first used.
@@ -490,6 +583,11 @@ def runtime_forward(model, runtime: str, directory: Path | None, threads: int):
         (logits,) = session().run(["logits"], {"input_ids": input_ids.numpy(), "attention_mask": mask.numpy()})
         return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
 
+    # One single-threaded session run concurrently on ``parallel`` small batches (``run`` is thread-safe
+    # and releases the GIL): on 2 cores, faster than one batch at a time over two intra-op threads, whose
+    # per-operator synchronisation costs most when the machine is busy (``training.bench_models --runtimes``).
+    forward.batch_size = ONNX_BATCH_SIZE
+    forward.parallel = lambda: threads if threads > 0 else machine_threads()  # read when scoring: a worker's own
     return forward
 
 
