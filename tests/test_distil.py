@@ -62,15 +62,18 @@ def test_distil_trains_a_student_on_the_teachers_probabilities_and_tags_it(stati
     )
     with tracking_store(f"sqlite:///{tmp_path / 'mlflow.db'}"):
         assert train.main(["--exp", str(experiment)]) == 0
-        assert train.main(["--exp", str(student), "--teacher", "1"]) == 0
         from mlflow import MlflowClient
+
+        MlflowClient().set_registered_model_alias("narrative-classifier", "champion", "1")
+        teacher = "models:/narrative-classifier@champion"
+        assert train.main(["--exp", str(student), "--teacher", teacher]) == 0
 
         version = MlflowClient().get_model_version("narrative-classifier", "2")
         assert version.tags["role"] == "dump-scorer"
-        assert version.tags["teacher"] == "models:/narrative-classifier/1"
+        assert version.tags["teacher"] == "models:/narrative-classifier/1"  # the alias, pinned to its version
         assert version.tags["model_kind"] == "static_linear"
         run = MlflowClient().get_run(version.run_id)
-        assert run.data.params["teacher"] == "1" and "gold/macro_f1" in run.data.metrics
+        assert run.data.params["teacher"] == teacher and "gold/macro_f1" in run.data.metrics
         scorer = Scorer.from_mlflow("models:/narrative-classifier/2")
         records = score_articles([{"id": "a", "text": "Secret elites planned it.\n\nRain on Monday."}], scorer)
         assert records[0]["status"] == "ok" and len(records[0]["paragraphs"]) == 2

@@ -44,6 +44,21 @@ def teacher_uri(teacher: str) -> str:
     return f"models:/{MODEL_NAME}/{teacher}" if teacher.isdigit() else teacher
 
 
+def pinned_teacher_uri(teacher: str) -> str:
+    """``teacher_uri``, with an alias (``models:/name@champion``) replaced by the version it names now,
+    so that the student's tag still says which model taught it after the alias moves."""
+    uri = teacher_uri(teacher)
+    if uri.startswith("models:/") and "@" in uri:
+        from mlflow import MlflowClient
+
+        name, alias = uri[len("models:/") :].split("@", 1)
+        try:
+            return f"models:/{name}/{MlflowClient().get_model_version_by_alias(name, alias).version}"
+        except Exception:  # noqa: BLE001 - an unresolvable alias is kept as given
+            return uri
+    return uri
+
+
 def pool_texts(splits, corpora: Path | None = DEFAULT_CORPORA) -> list[str]:
     """The distillation pool: the training texts, then the corpora's other paragraphs (unique, and in
     neither dev nor test)."""

@@ -24,7 +24,7 @@ from classifier.store import REPO_ROOT, quiet_mlflow
 from training import progress, tracking
 from training.config import ConfigError, ExperimentConfig, flat_params, load_config
 from training.dataset import Splits, load_splits, targets, weights
-from training.distil import ROLE, teacher_targets, teacher_uri
+from training.distil import ROLE, pinned_teacher_uri, teacher_targets
 from training.languages import language_support
 from training.members import load_members
 from training.metrics import (
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
                     "git_commit": commit,
                     "test_macro_f1": f"{metrics.get('test/macro_f1', float('nan')):.4f}",
                     "gold_macro_f1": f"{metrics.get('gold/macro_f1', float('nan')):.4f}",
-                    **({"role": ROLE, "teacher": teacher_uri(config.teacher)} if config.teacher else {}),
+                    **({"role": ROLE, "teacher": pinned_teacher_uri(config.teacher)} if config.teacher else {}),
                 },
             )
 
