@@ -503,15 +503,22 @@ def export_onnx(model, directory: Path, int8: bool) -> Path:
         import onnx
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(
-            str(directory / ONNX_FILES["onnx"]),
-            str(directory / ONNX_FILES["onnx-int8"]),
-            op_types_to_quantize=["MatMul", "Attention"],
-            per_channel=True,
-            weight_type=QuantType.QInt8,
-            # the fused operators have no shape inference in onnx: their outputs are float
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-        )
+        def advice(record):  # its advice to pre-process (shape inference), which the fused graph cannot take
+            return "pre-processing before quantization" not in record.getMessage()
+
+        logging.getLogger().addFilter(advice)
+        try:
+            quantize_dynamic(
+                str(directory / ONNX_FILES["onnx"]),
+                str(directory / ONNX_FILES["onnx-int8"]),
+                op_types_to_quantize=["MatMul", "Attention"],
+                per_channel=True,
+                weight_type=QuantType.QInt8,
+                # the fused operators have no shape inference in onnx: their outputs are float
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            )
+        finally:
+            logging.getLogger().removeFilter(advice)
     return directory
 
 
