@@ -463,3 +463,16 @@ def test_batches_scored_side_by_side_give_what_one_at_a_time_gives(fitted):
         [score_windows(forward, fitted.tokenizer_, [t], fitted.max_length, fitted.stride, 5, 2) for t in texts]
     )
     assert np.array_equal(side_by_side, alone)  # this forward ignores padding: each text gets its own figures
+
+
+def test_the_int8_graph_has_fused_quantised_attention_and_none_of_the_slow_fusions(fitted, tmp_path):
+    import onnx
+
+    from classifier.models.transformer import export_onnx
+
+    export_onnx(fitted.model_, tmp_path, int8=True)
+    ops = {f: {n.op_type for n in onnx.load(tmp_path / f).graph.node} for f in ("model.onnx", "model-int8.onnx")}
+    assert {"Attention", "EmbedLayerNormalization", "Gelu"} <= ops["model.onnx"]
+    assert {"QAttention", "MatMulInteger"} <= ops["model-int8.onnx"] and "Attention" not in ops["model-int8.onnx"]
+    assert not {"SkipLayerNormalization", "BiasGelu"} & (ops["model.onnx"] | ops["model-int8.onnx"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model-int8.onnx", "model.onnx"]  # no trace left behind
