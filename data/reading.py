@@ -196,6 +196,20 @@ def export_bulk(table: pd.DataFrame, out: Path, size: int, start: int = 0) -> li
     return names
 
 
+def _shown(row, key: str, context: dict) -> list[str]:
+    """The lines that show one paragraph of a sample (``row`` has source, lang, doc_id, index, origin and
+    text) under its article's heading, between its neighbours."""
+    before = context.get((row.source, row.doc_id, int(row.index) - 1))
+    after = context.get((row.source, row.doc_id, int(row.index) + 1))
+    lines = [f"\n=== {row.source} / {row.lang} / {row.doc_id} ==="]
+    if before:
+        lines.append(f"(context before, not to label) {_clip(before)}")
+    lines.append(f"[{key}] ({row.origin}) {row.text}")
+    if after:
+        lines.append(f"(context after, not to label) {_clip(after)}")
+    return lines
+
+
 def write_scattered(folder: Path, prefix: str, rows: pd.DataFrame, context: dict) -> int:
     """Pages of paragraphs from different articles (a sample), each shown with its neighbours, and
     their keys; returns how many."""
@@ -205,14 +219,7 @@ def write_scattered(folder: Path, prefix: str, rows: pd.DataFrame, context: dict
         keys.append(
             {"key": key, "uid": uid_of(row.source, row.doc_id, int(row.index)), "text_hash": text_hash(row.text)}
         )
-        before = context.get((row.source, row.doc_id, int(row.index) - 1))
-        after = context.get((row.source, row.doc_id, int(row.index) + 1))
-        lines.append(f"\n=== {row.source} / {row.lang} / {row.doc_id} ===")
-        if before:
-            lines.append(f"(context before, not to label) {_clip(before)}")
-        lines.append(f"[{key}] ({row.origin}) {row.text}")
-        if after:
-            lines.append(f"(context after, not to label) {_clip(after)}")
+        lines += _shown(row, key, context)
     folder.mkdir(parents=True, exist_ok=True)
     _write_pages(folder, lines)
     (folder / "keys.jsonl").write_text(
@@ -293,8 +300,16 @@ def read_reader_file(path: Path, keys: dict[str, dict]) -> dict[str, dict[str, s
     return labels
 
 
+def folder_keys(*folders: Path) -> dict[str, dict]:
+    """key -> {key, uid, text_hash} over the batches' ``keys.jsonl``."""
+    keys: dict[str, dict] = {}
+    for folder in folders:
+        keys |= {k["key"]: k for k in map(json.loads, (folder / "keys.jsonl").read_text(encoding="utf-8").splitlines())}
+    return keys
+
+
 def batch_labels(folder: Path, labels_name: str = "labels.txt") -> tuple[dict[str, dict], dict[str, dict[str, str]]]:
-    keys = {k["key"]: k for k in map(json.loads, (folder / "keys.jsonl").read_text(encoding="utf-8").splitlines())}
+    keys = folder_keys(folder)
     path = folder / labels_name
     return keys, (read_reader_file(path, keys) if path.exists() else {})
 
@@ -378,9 +393,7 @@ def record(folder: Path, labels_name: str, output: Path) -> int:
 def adjudicate(folders: list[Path], path: Path, annotations_dir: Path = ANNOTATIONS_DIR) -> int:
     """Replace the labels of the paragraphs in ``path`` (lines ``key|c|a|reason`` over the keys of
     ``folders``) in whichever annotation file holds them, the note marked ``adjudicated``."""
-    keys: dict[str, dict] = {}
-    for folder in folders:
-        keys |= {k["key"]: k for k in map(json.loads, (folder / "keys.jsonl").read_text(encoding="utf-8").splitlines())}
+    keys = folder_keys(*folders)
     decided = {keys[key]["uid"]: label for key, label in read_reader_file(path, keys).items()}
     changed = 0
     for file in sorted(annotations_dir.glob("*.csv")):
@@ -405,15 +418,27 @@ def adjudicate(folders: list[Path], path: Path, annotations_dir: Path = ANNOTATI
 # --- second reading and agreement ------------------------------------------------------------------
 
 
+def _with_table(annotations: pd.DataFrame, table: pd.DataFrame, columns=("lang", "text", "origin")) -> pd.DataFrame:
+    """The annotated paragraphs that are in ``table``, with its ``columns``."""
+    keyed = table.set_index(["source", "doc_id", "index"])
+    return annotations.join(keyed[list(columns)], on=["source", "doc_id", "index"], how="inner")
+
+
+def _write_parts(rows: pd.DataFrame, out: Path, prefix: str, parts: int, context: dict) -> None:
+    """``rows`` in order, cut into ``parts`` folders ``<prefix>1`` ... for independent readers."""
+    per_part = -(-len(rows) // parts)
+    for part in range(parts):
+        chunk = rows.iloc[part * per_part : (part + 1) * per_part]
+        write_scattered(out / f"{prefix}{part + 1}", f"{prefix}{part + 1}", chunk, context)
+
+
 def export_second(table: pd.DataFrame, out: Path, size: int = 1000, parts: int = 4) -> None:
     """A random ``size`` of the bulk-read paragraphs, stratified by source and language (proportional,
     at least 10 per stratum), shuffled, each with its neighbours, in ``parts`` folders for independent
     readers; the first labels are not exported. The sample's ids and languages (no text) go to
     ``SECOND_DIR/languages.csv``."""
     annotations = read_annotations()
-    annotations = annotations[annotations["file"].str.startswith(READ_FILE.name + ":")]
-    keyed = table.set_index(["source", "doc_id", "index"])
-    frame = annotations.join(keyed[["lang", "text", "origin"]], on=["source", "doc_id", "index"], how="inner")
+    frame = _with_table(annotations[annotations["file"].str.startswith(READ_FILE.name + ":")], table)
     rng = random.Random(SEED + 2)
     strata = frame.groupby(["source", "lang"]).groups
     total = len(frame)
@@ -427,11 +452,7 @@ def export_second(table: pd.DataFrame, out: Path, size: int = 1000, parts: int =
     rows[["source", "doc_id", "index", "lang"]].sort_values(["source", "doc_id", "index"]).to_csv(
         SECOND_DIR / "languages.csv", index=False, lineterminator="\n"
     )
-    context = _context(table)
-    per_part = -(-len(rows) // parts)
-    for part in range(parts):
-        chunk = rows.iloc[part * per_part : (part + 1) * per_part]
-        write_scattered(out / f"sec{part + 1}", f"sec{part + 1}", chunk, context)
+    _write_parts(rows, out, "sec", parts, _context(table))
     print(f"{len(rows)} paragraphs for the second reading in {parts} folders under {out}")
 
 
@@ -452,24 +473,17 @@ def export_review(
     ``reported`` for a label, and as many again from the rest, a seeded random sample per language. The
     rule uses the first reading only to choose what to read; the first labels are not exported. Shuffled,
     each paragraph with its neighbours, in ``parts`` folders for independent readers."""
-    annotations = read_annotations()
-    keyed = table.set_index(["source", "doc_id", "index"])
-    frame = annotations.join(keyed[["lang", "text", "origin", "split"]], on=["source", "doc_id", "index"], how="inner")
+    frame = _with_table(read_annotations(), table, ("lang", "text", "origin", "split"))
     frame = frame[frame["source"].isin(NEWS) & frame["split"].isin(list(splits))]
     marked = frame[list(LABELS)].isin(["voiced", "reported"]).any(axis=1)
     rng = random.Random(SEED + 3)
     picked = list(frame.index[marked])
-    rest = frame[~marked]
-    for _, index in sorted(rest.groupby("lang").groups.items()):
-        want = min(len(index), int(marked[frame["lang"] == frame.loc[index[0], "lang"]].sum()))
-        picked += rng.sample(list(index), want)
+    marked_per_language = frame.loc[marked, "lang"].value_counts()
+    for lang, index in sorted(frame[~marked].groupby("lang").groups.items()):
+        picked += rng.sample(list(index), min(len(index), int(marked_per_language.get(lang, 0))))
     rng.shuffle(picked)
     rows = frame.loc[picked[:size]]
-    context = _context(table)
-    per_part = -(-len(rows) // parts)
-    for part in range(parts):
-        chunk = rows.iloc[part * per_part : (part + 1) * per_part]
-        write_scattered(out / f"{prefix}{part + 1}", f"{prefix}{part + 1}", chunk, context)
+    _write_parts(rows, out, prefix, parts, _context(table))
     print(f"{len(rows)} news paragraphs of {', '.join(splits)} to read again in {parts} folders under {out}")
     return len(rows)
 
@@ -479,15 +493,12 @@ def export_disagreements(table: pd.DataFrame, folders: list[Path], second: Path,
     which may cover other batches too)
     differ from the current annotations, with its neighbours and both readings as A and B (which is
     which is not shown); keys as in ``folders``. Returns how many."""
-    keys: dict[str, dict] = {}
-    for folder in folders:
-        keys |= {k["key"]: k for k in map(json.loads, (folder / "keys.jsonl").read_text(encoding="utf-8").splitlines())}
+    keys = folder_keys(*folders)
     by_uid = {k["uid"]: key for key, k in keys.items()}
     current = read_annotations().set_index(["source", "doc_id", "index"])
-    new = _read_file(second)
+    new = _with_table(_read_file(second), table)
     rng = random.Random(SEED + 4)
     context = _context(table)
-    keyed = table.set_index(["source", "doc_id", "index"])
     lines, count, seen = [], 0, 0
     for row in new.itertuples(index=False):
         at = (row.source, row.doc_id, int(row.index))
@@ -502,16 +513,7 @@ def export_disagreements(table: pd.DataFrame, folders: list[Path], second: Path,
             continue
         if rng.random() < 0.5:
             a, b = b, a
-        paragraph = keyed.loc[at]
-        before = context.get((row.source, row.doc_id, int(row.index) - 1))
-        after = context.get((row.source, row.doc_id, int(row.index) + 1))
-        lines.append(f"\n=== {row.source} / {paragraph['lang']} / {row.doc_id} ===")
-        if before:
-            lines.append(f"(context before, not to label) {_clip(before)}")
-        key = by_uid[uid_of(*at)]
-        lines.append(f"[{key}] ({paragraph['origin']}) {paragraph['text']}")
-        if after:
-            lines.append(f"(context after, not to label) {_clip(after)}")
+        lines += _shown(row, by_uid[uid_of(*at)], context)
         lines.append(
             f"reading A: conspiracy {a[0]}, anti-foreign {a[1]} | reading B: conspiracy {b[0]}, anti-foreign {b[1]}"
         )
