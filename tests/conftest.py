@@ -16,6 +16,25 @@ quiet_mlflow()
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def wait_for_ping(server, base: str, log: Path, message: str, interval: float = 0.5, timeout: float = 120) -> None:
+    """Wait until the server process ``server`` answers ``base``/ping with 200; fail with its log's tail
+    if it exits, and with ``message`` after ``timeout`` seconds."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        assert server.poll() is None, log.read_text()[-3000:]
+        try:
+            with urllib.request.urlopen(f"{base}/ping", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, message
+        time.sleep(interval)
+
+
 @contextlib.contextmanager
 def tracking_store(uri: str):
     """Point MLflow (through $MLFLOW_TRACKING_URI) at ``uri`` for the block; restore it afterwards."""

@@ -22,15 +22,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from classifier.store import REPO_ROOT
-from tests.conftest import sample_experiment, tracking_store
+from tests.conftest import sample_experiment, tracking_store, wait_for_ping
 from tests.test_mlflow_ui import free_port
 
 README = (REPO_ROOT / "README.md").read_text()
@@ -267,17 +265,12 @@ def test_the_readme_rest_calls_answer_make_serve(readme_store):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, (readme_store["tmp"] / "serve.log").read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "make serve did not answer within 120 s"
-            time.sleep(0.5)
+        wait_for_ping(
+            server,
+            f"http://127.0.0.1:{port}",
+            readme_store["tmp"] / "serve.log",
+            "make serve did not answer within 120 s",
+        )
         calls = [
             c.replace("127.0.0.1:5001", f"127.0.0.1:{port}") for c in readme_commands(README) if c.startswith(CURL)
         ]

@@ -28,7 +28,7 @@ from classifier.store import REPO_ROOT
 from scoring import local, outputs, progress, readers, score
 from scoring.readers import InputError, Source, html_to_text
 from scoring.records import Summary
-from tests.conftest import tracking_store
+from tests.conftest import tracking_store, wait_for_ping
 
 PHRASES = [
     "Secret elites planned the crisis from the start.",
@@ -652,17 +652,7 @@ def test_rest_server_scores_a_batch_in_order(tiny_model_store, scorer, tmp_path)
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(f"{base}/ping", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.3)
+        wait_for_ping(server, base, tmp_path / "serve.log", "the server did not start", interval=0.3)
         texts = [PHRASES[n % len(PHRASES)] + f" ({n})" for n in range(25)] + ["", "Mixed \ufffd encodings."]
         answer = _post(f"{base}/invocations", {"dataframe_split": {"columns": ["text"], "data": [[t] for t in texts]}})
         expected = scorer.predict_frame(pd.DataFrame({"text": texts}))
