@@ -50,11 +50,12 @@ def pinned_teacher_uri(teacher: str) -> str:
     uri = teacher_uri(teacher)
     if uri.startswith("models:/") and "@" in uri:
         from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
 
         name, alias = uri[len("models:/") :].split("@", 1)
         try:
             return f"models:/{name}/{MlflowClient().get_model_version_by_alias(name, alias).version}"
-        except Exception:  # noqa: BLE001 - an unresolvable alias is kept as given
+        except MlflowException:  # an alias the registry does not know is kept as given
             return uri
     return uri
 

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 
-from training.tracking import METRIC_DIGITS
+from training.tracking import rounded
 
 log = logging.getLogger("training.progress")
 
@@ -35,9 +35,7 @@ class ProgressToRun(logging.Handler):
         figures = getattr(record, "progress", None)
         if not isinstance(figures, dict):
             return
-        metrics = {
-            f"progress/{k}": round(float(v), METRIC_DIGITS) for k, v in figures.items() if k != "step" and _number(v)
-        }
+        metrics = rounded({f"progress/{k}": v for k, v in figures.items() if k != "step" and _number(v)})
         try:
             self.log_metrics(metrics, step=int(figures.get("step", 0)))
         except Exception as error:  # noqa: BLE001 - progress must never stop training
