@@ -29,6 +29,7 @@ from scoring import local, outputs, progress, readers, score
 from scoring.readers import InputError, Source, html_to_text
 from scoring.records import Summary
 from tests.conftest import tracking_store, wait_for_ping
+from training import bench
 
 PHRASES = [
     "Secret elites planned the crisis from the start.",
@@ -617,6 +618,8 @@ def test_spark_engine_writes_the_local_engines_records(tiny_model_store, scorer,
     assert "12 records read, 8 ok, 1 empty, 3 error" in result.stdout
     parts = sorted(output.glob("part-*"))
     assert b"".join(p.read_bytes() for p in parts) == local_out.read_bytes()
+    marks = [what.split()[0] for what, _ in bench.SPARK_LINE.findall(result.stderr)]  # the lines make bench times
+    assert marks == ["session", "written"], result.stderr[-2000:]
 
 
 # --- REST --------------------------------------------------------------------------------------

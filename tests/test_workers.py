@@ -112,3 +112,12 @@ def test_a_dead_worker_stops_the_run_and_a_resume_loses_nothing(scorer, tmp_path
 def test_workers_must_be_positive(scorer, tmp_path):
     with pytest.raises(local.RunError, match="--workers"):
         local.run([dump_of(tmp_path, 3)], tmp_path / "o.jsonl", scorer, log=io.StringIO(), workers=0)
+
+
+def test_spark_projection_scales_the_one_core_rate_by_the_measured_efficiency():
+    one = {"read": 100, "seconds": 10.0}  # 10 articles/s on local[1]
+    two = {"read": 100, "seconds": 6.25}  # 16 articles/s on local[2]: 0.8 per core
+    projected = bench.spark_projection(one, two, cores=50)
+    assert projected["rate1"] == pytest.approx(10.0) and projected["rate2"] == pytest.approx(16.0)
+    assert projected["efficiency"] == pytest.approx(0.8)
+    assert projected["hours"] == pytest.approx(1_000_000 / (10.0 * 50 * 0.8) / 3600)

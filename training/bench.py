@@ -5,6 +5,7 @@ in total, whether the outputs of one and of N workers are byte-identical, gold F
 
     python -m training.bench [--articles 2000] [--slow-articles 100] [--versions 1 2] [--workers N]
         [--runtimes onnx-int8 torch-int8] [--gold-n 1000] [--corpora ../shared/data] [--keep DIR]
+        [--no-spark] [--cluster-cores 64]
 
 Builds a JSONL dump of ``--articles`` articles by sampling (with replacement, shuffled) the articles of
 the corpora (SemEval-2023 and SemEval-2025 .txt articles: first line the title, the rest the text) into
@@ -18,6 +19,12 @@ same weights; ``torch`` (the plain PyTorch fp32 pyfunc) first, and the ``× torc
 row's articles/s over torch's with as many workers. Gold F1: voiced F1 per label and their macro mean
 at the model's thresholds on ``--gold-n`` paragraphs of the gold test rows (seed 0), scored in this
 process with the same runtime.
+Spark (``--spark``, on by default): each version also scores its dump with ``--engine spark`` in
+``local[1]`` and ``local[2]``; the job's time runs from the session's start to the output written
+(session start-up excluded, model loading in the executors included). The per-core efficiency from
+one core to two projects the hours of a 1,000,000-article dump on a cluster of ``--cluster-cores``
+executor cores: ``1e6 / (rate on local[1] × cores × efficiency)``, assuming the efficiency measured
+from one to two cores holds beyond them (input splits and shuffles grow with the cluster).
 A measurement, not a test: other work on the machine changes the figures; compare within one run.
 """
 
@@ -67,6 +74,7 @@ def build_dump(path: Path, articles: list[dict], count: int, seed: int = 0) -> i
 
 
 SLOW_KINDS = ("transformer", "embedding_logreg", "ensemble")
+SPARK_LINE = re.compile(r"score \(spark\): (session on .* started|written to .*) at ([\d.]+) s")
 WORKERS_LINE = re.compile(r"score: (\d+) workers; peak RSS MB per worker ([\d,. ]*); main process ([\d,]+)")
 
 
@@ -113,6 +121,38 @@ def measure(dump: Path, model_uri: str, workdir: Path, batch_size: int, workers:
     per_worker = [float(x.replace(",", "")) for x in found.group(2).split(", ") if x.strip()] if found else []
     main_mb = float(found.group(3).replace(",", "")) if found else usage.ru_maxrss / 1024
     return {**run, "wall": wall, "digest": digest, "worker_mb": per_worker, "main_mb": main_mb}
+
+
+def measure_spark(dump: Path, model_uri: str, workdir: Path, master: str) -> dict:
+    """Score the dump with ``--engine spark`` on ``master`` in a fresh process: articles and paragraphs,
+    and the job's seconds from the session's start to the output written."""
+    output, summary = workdir / "spark-scores", workdir / "spark-summary.json"
+    command = [sys.executable, "-m", "scoring.score", str(dump), "-o", str(output), "--model", model_uri,
+               "--engine", "spark", "--spark-master", master, "--summary-json", str(summary)]  # fmt: skip
+    summary.unlink(missing_ok=True)
+    with (workdir / "spark-stderr.txt").open("w") as errors:
+        code = subprocess.run(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=errors).returncode
+    stderr = (workdir / "spark-stderr.txt").read_text()
+    shutil.rmtree(output, ignore_errors=True)
+    if code not in (0, 1) or not summary.exists():
+        raise SystemExit(f"{' '.join(command)} failed with exit status {code}:\n{stderr[-2000:]}")
+    marks = {
+        ("start" if what.startswith("session") else "written"): float(at) for what, at in SPARK_LINE.findall(stderr)
+    }
+    if set(marks) != {"start", "written"}:
+        raise SystemExit(f"{' '.join(command)} did not log its session start and output:\n{stderr[-2000:]}")
+    run = json.loads(summary.read_text())["run"]
+    return {"read": run["read"], "paragraphs": run["paragraphs"], "seconds": marks["written"] - marks["start"]}
+
+
+def spark_projection(one: dict, two: dict, cores: int) -> dict:
+    """Rates on local[1] and local[2], the per-core efficiency from one to two cores, and the projected
+    hours of 1,000,000 articles on ``cores`` executor cores at that efficiency."""
+    rate1 = one["read"] / max(one["seconds"], 1e-9)
+    rate2 = two["read"] / max(two["seconds"], 1e-9)
+    efficiency = rate2 / max(rate1, 1e-9) / 2
+    hours = 1_000_000 / max(rate1 * cores * efficiency, 1e-9) / 3600
+    return {"rate1": rate1, "rate2": rate2, "efficiency": efficiency, "hours": hours}
 
 
 def gold_f1_of(model_uri: str, runtime: str, table: str, n: int) -> float:
@@ -168,6 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--spark", action=argparse.BooleanOptionalAction, default=True, help="also time Spark local[1] and local[2]"
+    )
+    parser.add_argument(
+        "--cluster-cores", type=int, default=64, help="executor cores of the projected Spark cluster (default 64)"
+    )
+    parser.add_argument(
         "--keep", type=Path, help="build the dump in this directory and keep it (default: a temporary one)"
     )
     args = parser.parse_args(argv)
@@ -194,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             "| version | kind | runtime | workers | articles | articles/s | paragraphs/s | × 1 worker | × torch | same bytes | peak RSS MB per worker | total RSS MB | gold voiced macro-F1 | hours per 1M articles |"
         )
         print("|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|")
+        spark_rows = []
         for version, kind, role in chosen:
             uri = f"models:/{args.model_name}/{version}"
             runtimes = [""] + (list(args.runtimes) if kind in ("transformer", "ensemble") else [])
@@ -223,6 +270,26 @@ def main(argv: list[str] | None = None) -> int:
                         f"{total_mb:,.0f} | {f1:.4f} | {1_000_000 / max(rate, 1e-9) / 3600:,.1f} |",
                         flush=True,
                     )
+            if args.spark:
+                one, two = (measure_spark(source, uri, workdir, master) for master in ("local[1]", "local[2]"))
+                spark_rows.append((version, label, one, spark_projection(one, two, args.cluster_cores)))
+        if spark_rows:
+            print(
+                f"\nSpark (--engine spark; job time from session start to output written): local[1] and local[2], "
+                f"per-core efficiency, projected hours per 1M articles on {args.cluster_cores} executor cores\n"
+            )
+            print(
+                "| version | kind | articles | paragraphs | local[1] articles/s | local[2] articles/s | × local[1] | per-core efficiency | hours per 1M articles, local[2] | hours per 1M articles, "
+                f"{args.cluster_cores} cores |"
+            )
+            print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+            for version, label, one, p in spark_rows:
+                print(
+                    f"| {version} | {label} | {one['read']:,} | {one['paragraphs']:,} | {p['rate1']:,.1f} | {p['rate2']:,.1f} | "
+                    f"{p['rate2'] / max(p['rate1'], 1e-9):.2f} | {p['efficiency']:.2f} | "
+                    f"{1_000_000 / max(p['rate2'], 1e-9) / 3600:,.1f} | {p['hours']:,.2f} |",
+                    flush=True,
+                )
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
