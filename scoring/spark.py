@@ -5,7 +5,8 @@ The plan, each step a Spark stage that runs on any cluster:
 1. read the inputs; number the lines (JSONL) or rows (Parquet) of each file, for stable ids and order;
 2. parse each record exactly as the local reader does (``scoring.readers``), errors included;
 3. explode articles into paragraphs: the pieces ``classifier.articles.score_articles`` would score
-   (title, then ``classifier.text.split_paragraphs``), found by running it with a recording model;
+   (title, then ``classifier.text.split_paragraphs``), found by running it with a recording model, and
+   spread them over two partitions per core (``scoring_partitions``);
 4. score the paragraphs with ``mlflow.pyfunc.spark_udf(..., env_manager="local")``;
 5. gather each article's paragraph probabilities and build its record with ``score_articles`` itself,
    replaying those probabilities, so the records are the local engine's, field for field;
@@ -82,6 +83,12 @@ def spark_settings(master: str, conf: list[str]) -> dict[str, str]:
             raise RunError(f"--spark-conf {item!r}: expected KEY=VALUE")
         settings[key.strip()] = value
     return settings
+
+
+def scoring_partitions(spark) -> int:
+    """Partitions of the paragraphs to score: two per core of the cluster (Spark's default
+    parallelism), so that every core scores and a slow partition does not hold the stage up alone."""
+    return 2 * max(1, spark.sparkContext.defaultParallelism)
 
 
 def ship_package(spark, workdir: Path) -> None:
@@ -331,8 +338,15 @@ def run_spark(
                 raw = part if raw is None else raw.unionByName(part)
             log("inputs planned")
             articles = raw.mapInArrow(parse_batches, "input int, file string, row long, article string, error string")
-            pieces = articles.where("error is null").mapInArrow(
-                explode_batches(columns, thresholds, name), "input int, file string, row long, piece int, text string"
+            # Paragraphs spread over every core before scoring: an input split is a file block (128 MB), so
+            # a smaller dump would otherwise be scored by one task on one core.
+            pieces = (
+                articles.where("error is null")
+                .mapInArrow(
+                    explode_batches(columns, thresholds, name),
+                    "input int, file string, row long, piece int, text string",
+                )
+                .repartition(scoring_partitions(spark))
             )
             model = mlflow.pyfunc.spark_udf(
                 spark, model_uri, result_type=", ".join(f"`{c}` double" for c in columns), env_manager="local"

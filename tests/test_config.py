@@ -23,6 +23,7 @@ def test_every_experiment_file_loads():
         ({"name": "x", "model": {"params": {"alpha": 1.0}}}, "unknown key 'alpha'"),
         ({"name": "x", "calibration": "platt"}, "not one of"),
         ({"name": "x", "min_precision": 1.5}, "min_precision"),
+        ({"name": "x", "data": {"read_label_mix": 1.5}}, "read_label_mix"),
     ],
 )
 def test_bad_configs_are_rejected(raw, message):

@@ -91,3 +91,12 @@ def test_the_pool_leaves_out_dev_and_test_paragraphs(tmp_path):
     frame = lambda texts: pd.DataFrame({"text": texts})  # noqa: E731
     splits = Splits(frame(["A train line."]), frame(["A dev line."]), frame(["A test line."]), tmp_path, "h", ("x",))
     assert distil.pool_texts(splits, tmp_path / "c") == ["A train line.", "Title", "A new line."]
+
+
+def test_read_labels_are_mixed_into_the_training_rows_only():
+    soft = np.array([[0.2, 0.6], [0.4, 0.4], [0.9, 0.1]])  # two training rows, then one other pool row
+    read = np.array([[1.0, np.nan], [0.0, 0.0]])
+    mixed = distil.mix_read_labels(soft, read, 0.5)
+    assert np.allclose(mixed, [[0.6, 0.6], [0.2, 0.2], [0.9, 0.1]])  # unknown labels keep the teacher's
+    assert distil.mix_read_labels(soft, read, 0.0) is soft
+    assert np.allclose(soft, [[0.2, 0.6], [0.4, 0.4], [0.9, 0.1]])  # the teacher's probabilities untouched

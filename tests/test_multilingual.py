@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import clone
 
 from classifier.labels import LABELS, REPORTED_COLUMNS
-from classifier.models.multilingual import MultilingualLogReg
+from classifier.models.multilingual import MultilingualLogReg, encoder_threads
 from classifier.models.persist import load_skops, save_skops
 
 TEXTS = [
@@ -30,3 +30,14 @@ def test_contract_languages_and_persistence(tmp_path):
     assert probs[1, 1] > probs[0, 1]
     path = save_skops(model, tmp_path / "model.skops")
     assert np.allclose(load_skops(path).predict_proba(TEXTS[:6]), model.predict_proba(TEXTS[:6]), atol=1e-6)
+
+
+def test_encoder_threads_never_exceed_omp_num_threads(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert encoder_threads(2) == 2  # the saved setting
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # a local engine worker on 2 cores with 2 workers
+    assert encoder_threads(2) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
+    assert encoder_threads(2) == 2
+    monkeypatch.setenv("OMP_NUM_THREADS", "zero")
+    assert encoder_threads(2) == 2

@@ -39,6 +39,9 @@ class DataConfig:
     labels: str = "read"  # "read": the paragraphs read against the guidelines; "mapped": the corpora's proxies
     counterfactual: int = 0  # reporting frames added per read-voiced training claim (training.augment); 0: none
     counterfactual_weight: float = 0.3  # sample weight of those rows
+    # a student (--teacher): on training rows with a read label, the target is this share of the label plus
+    # the rest of the teacher's probability; 0: the teacher's probability alone (training.distil)
+    read_label_mix: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ def parse_config(raw: dict, where: str = "config") -> ExperimentConfig:
     if config.data.weak_weight < 0 or config.data.gold_weight < 0:
         raise ConfigError(f"{where}: data.weak_weight and data.gold_weight must be >= 0")
     _check_choice(config.data.labels, LABEL_SOURCES, f"{where}: data.labels")
+    if not 0.0 <= config.data.read_label_mix <= 1.0:
+        raise ConfigError(f"{where}: data.read_label_mix must be in [0, 1]")
     if config.data.counterfactual < 0 or config.data.counterfactual_weight < 0:
         raise ConfigError(f"{where}: data.counterfactual and data.counterfactual_weight must be >= 0")
     if config.data.counterfactual and config.data.labels != "read":

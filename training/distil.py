@@ -13,6 +13,10 @@ distillation pool (``teacher_targets``), the student is fitted on those probabil
 calibrated, thresholded on dev and evaluated on the gold test split like any experiment. Its
 registered version is tagged ``role=dump-scorer`` and ``teacher=<URI>``.
 
+With ``data.read_label_mix`` above 0, a training row with a read label is fitted on that share of
+the label and the rest of the teacher's probability (the hard and soft targets of distillation); every
+other row of the pool on the teacher's probability alone.
+
 The pool: the training rows of the experiment (read labels), the table's other training-split rows
 (labelled by the corpora only), and every paragraph of the corpora's articles (SemEval-2023 and
 SemEval-2025 .txt articles, unlabelled); each text once, and none whose text is in the dev or test split, so that the student never sees the teacher's judgement of a paragraph it is tuned or
@@ -113,6 +117,18 @@ def teacher_targets(teacher: str, splits, corpora: Path | None = DEFAULT_CORPORA
             "teacher %s: %d/%d paragraphs, %.0f/s, ETA %.0f s", uri, done, len(texts), rate, (len(texts) - done) / rate
         )
     return texts, np.vstack(parts), np.ones(len(texts))
+
+
+def mix_read_labels(soft: np.ndarray, read: np.ndarray, mix: float) -> np.ndarray:
+    """Soft targets whose first ``len(read)`` rows (the training rows, first in the pool) are, where a
+    read label is known, ``mix`` × the label + (1 − ``mix``) × the teacher's probability."""
+    if not mix:
+        return soft
+    mixed = soft.copy()
+    head = mixed[: len(read)]
+    known = ~np.isnan(read)
+    head[known] = mix * read[known] + (1.0 - mix) * head[known]
+    return mixed
 
 
 def build_static(encoder: str | None, out: Path, pca_dims: int = 256) -> Path:

@@ -24,7 +24,7 @@ from classifier.store import REPO_ROOT, quiet_mlflow
 from training import progress, tracking
 from training.config import ConfigError, ExperimentConfig, flat_params, load_config
 from training.dataset import Splits, load_splits, targets, weights
-from training.distil import ROLE, pinned_teacher_uri, teacher_targets
+from training.distil import ROLE, mix_read_labels, pinned_teacher_uri, teacher_targets
 from training.languages import language_support
 from training.members import load_members
 from training.metrics import (
@@ -69,7 +69,8 @@ def fit(config: ExperimentConfig, splits: Splits) -> tuple[object, np.ndarray]:
     dev_texts, dev_y = splits.dev["text"].tolist(), targets(splits.dev, splits.columns)
     texts, y, sample_weight = splits.train["text"].tolist(), targets(splits.train, splits.columns), None
     if config.teacher:  # a student: the teacher's probabilities over the distillation pool
-        texts, y, sample_weight = teacher_targets(config.teacher, splits)
+        texts, soft, sample_weight = teacher_targets(config.teacher, splits)
+        y = mix_read_labels(soft, y, config.data.read_label_mix)
     fit_kwargs = {"sample_weight": weights(splits.train, config.data) if sample_weight is None else sample_weight}
     if getattr(estimator, "uses_dev", False):
         fit_kwargs["dev"] = (dev_texts, dev_y)

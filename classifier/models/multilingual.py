@@ -14,6 +14,7 @@ else one binary regression per target. Text is cut at ``max_chars`` characters b
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,6 +32,14 @@ from classifier.models.targets import (
 )
 
 _ENCODERS: dict[int, object] = {}
+
+
+def encoder_threads(threads: int) -> int:
+    """BLAS threads for the encoder: ``threads``, at most ``OMP_NUM_THREADS`` when that is set (a local
+    engine worker gets the cores divided by the workers, a Spark executor task 1): more threads than
+    cores between the processes slow every one of them down."""
+    given = os.environ.get("OMP_NUM_THREADS", "")
+    return max(1, min(threads, int(given))) if given.isdigit() and int(given) > 0 else threads
 
 
 def encoder(threads: int):
@@ -64,7 +73,7 @@ class MultilingualLogReg(BaseEstimator):
         self.threads = threads
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        model = encoder(self.threads)
+        model = encoder(encoder_threads(self.threads))
         texts = [str(text)[: self.max_chars] for text in texts]
         batches = [model.encode(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
         return np.vstack(batches).astype(np.float32) if batches else np.empty((0, 512), dtype=np.float32)
