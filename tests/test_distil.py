@@ -44,7 +44,7 @@ def test_static_linear_fits_soft_targets_and_saves_and_loads(static_model, tmp_p
         StaticLinear(embedding_path=str(static_model)).fit(TEXTS, np.full((len(TEXTS), 2), 2.0))
 
 
-def test_distil_trains_a_student_on_the_teachers_probabilities_and_tags_it(static_model, tmp_path):
+def test_distil_trains_a_student_on_the_teachers_probabilities_and_tags_it(static_model, tmp_path, capsys):
     experiment = sample_experiment(tmp_path, "teacher", "the teacher")
     student = tmp_path / "student.yaml"
     student.write_text(
@@ -74,6 +74,13 @@ def test_distil_trains_a_student_on_the_teachers_probabilities_and_tags_it(stati
         assert version.tags["model_kind"] == "static_linear"
         run = MlflowClient().get_run(version.run_id)
         assert run.data.params["teacher"] == teacher and "gold/macro_f1" in run.data.metrics
+        from training import promote
+
+        capsys.readouterr()
+        assert promote.main(["--table", str(tmp_path / "build" / "paragraphs.parquet")]) == 0
+        assert "Version 2 is a dump-scorer" in capsys.readouterr().out
+        champion = MlflowClient().get_model_version_by_alias("narrative-classifier", "champion")
+        assert str(champion.version) == "1"  # a dump-scorer is not compared for champion
         scorer = Scorer.from_mlflow("models:/narrative-classifier/2")
         records = score_articles([{"id": "a", "text": "Secret elites planned it.\n\nRain on Monday."}], scorer)
         assert records[0]["status"] == "ok" and len(records[0]["paragraphs"]) == 2

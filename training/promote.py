@@ -8,7 +8,8 @@ is higher than the champion's by at least ``MIN_GAIN`` and the paired, article-g
 interval of the difference lies above 0. When it is not (the two are the same within noise, or the
 gain is too small to be worth a change of champion), it wins only if its reported macro-F1 is higher in
 the same way and its voiced macro-F1 is not lower beyond noise. Otherwise the champion stays. Without read test paragraphs, the candidate wins when its
-macro-F1 on the test split is higher. With no champion, the candidate becomes champion. The decision,
+macro-F1 on the test split is higher. With no champion, the candidate becomes champion. A dump-scorer
+student (tag ``role=dump-scorer``) is not compared: it is scored as its own version. The decision,
 the figures and their intervals are printed either way, and stored as a tag on the candidate.
 """
 
@@ -25,6 +26,7 @@ from classifier.labels import LABELS
 from training import tracking
 from training.config import DataConfig
 from training.dataset import load_splits
+from training.distil import ROLE as DUMP_SCORER
 from training.intervals import difference_interval
 from training.metrics import evaluate, judgement
 
@@ -108,6 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.version
         else client.get_model_version_by_alias(name, tracking.CANDIDATE)
     )
+    if candidate.tags.get("role") == DUMP_SCORER and not args.force:
+        print(
+            f"Version {candidate.version} is a {DUMP_SCORER} (distilled from {candidate.tags.get('teacher', 'a teacher')}): "
+            f"score dumps with it as models:/{name}/{candidate.version}; it is not compared for champion "
+            "(--force promotes it anyway)."
+        )
+        return 0
     try:
         champion = client.get_model_version_by_alias(name, tracking.CHAMPION)
     except mlflow.exceptions.MlflowException:
