@@ -45,6 +45,7 @@ from pathlib import Path
 
 from classifier.store import MODEL_NAME, REPO_ROOT, use_store
 from data.corpora import DEFAULT_CORPORA as CORPORA
+from scoring.local import machine_cores
 
 ARTICLE_GLOBS = ("semeval2023_task3/data/*/*-articles-subtask-3/*.txt", "semeval2025_task10/*/*/raw-documents/*.txt")
 
@@ -78,14 +79,6 @@ SPARK_LINE = re.compile(r"score \(spark\): (session on .* started|written to .*)
 WORKERS_LINE = re.compile(r"score: (\d+) workers; peak RSS MB per worker ([\d,. ]*); main process ([\d,]+)")
 
 
-def machine_cores() -> int:
-    """The cores this process may use (what ``scoring.score --workers`` defaults to)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def versions(name: str) -> list[tuple[str, str, str]]:
     """(version, model kind, role tag) of every registered version."""
     from mlflow import MlflowClient
@@ -96,24 +89,31 @@ def versions(name: str) -> list[tuple[str, str, str]]:
     return sorted(rows, key=lambda v: int(v[0]))
 
 
-def measure(dump: Path, model_uri: str, workdir: Path, batch_size: int, workers: int, runtime: str = "") -> dict:
-    """Score the dump in a fresh process: its summary, wall time, peak RSS and the output's digest."""
-    output, summary = workdir / "scores.jsonl", workdir / "summary.json"
+def score_process(dump: Path, output: Path, model_uri: str, workdir: Path, options: list[str], env=None):
+    """Run ``python -m scoring.score`` on the dump in a fresh process: (this run's summary, its stderr,
+    wall seconds, resource usage); a failed run stops the benchmark with its stderr."""
+    summary = workdir / "summary.json"
     command = [sys.executable, "-m", "scoring.score", str(dump), "-o", str(output), "--model", model_uri,
-               "--batch-size", str(batch_size), "--log-every", "600", "--summary-json", str(summary),
-               "--workers", str(workers)]  # fmt: skip
-    env = {**os.environ, **({"CLASSIFIER_TRANSFORMER_RUNTIME": runtime} if runtime else {})}
+               "--summary-json", str(summary), *options]  # fmt: skip
     summary.unlink(missing_ok=True)
     started = time.perf_counter()
     with (workdir / "stderr.txt").open("w") as errors:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)
         _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    code = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     stderr = (workdir / "stderr.txt").read_text()
-    if process.returncode not in (0, 1) or not summary.exists():
-        raise SystemExit(f"{' '.join(command)} failed with exit status {process.returncode}:\n{stderr[-2000:]}")
-    run = json.loads(summary.read_text())["run"]
+    if code not in (0, 1) or not summary.exists():
+        raise SystemExit(f"{' '.join(command)} failed with exit status {code}:\n{stderr[-2000:]}")
+    return json.loads(summary.read_text())["run"], stderr, wall, usage
+
+
+def measure(dump: Path, model_uri: str, workdir: Path, batch_size: int, workers: int, runtime: str = "") -> dict:
+    """Score the dump in a fresh process: its summary, wall time, peak RSS and the output's digest."""
+    output = workdir / "scores.jsonl"
+    options = ["--batch-size", str(batch_size), "--log-every", "600", "--workers", str(workers)]
+    env = {**os.environ, **({"CLASSIFIER_TRANSFORMER_RUNTIME": runtime} if runtime else {})}
+    run, stderr, wall, usage = score_process(dump, output, model_uri, workdir, options, env)
     digest = hashlib.sha256(output.read_bytes()).hexdigest()
     output.unlink(missing_ok=True)
     output.with_name(output.name + ".checkpoint").unlink(missing_ok=True)
@@ -126,23 +126,21 @@ def measure(dump: Path, model_uri: str, workdir: Path, batch_size: int, workers:
 def measure_spark(dump: Path, model_uri: str, workdir: Path, master: str) -> dict:
     """Score the dump with ``--engine spark`` on ``master`` in a fresh process: articles and paragraphs,
     and the job's seconds from the session's start to the output written."""
-    output, summary = workdir / "spark-scores", workdir / "spark-summary.json"
-    command = [sys.executable, "-m", "scoring.score", str(dump), "-o", str(output), "--model", model_uri,
-               "--engine", "spark", "--spark-master", master, "--summary-json", str(summary)]  # fmt: skip
-    summary.unlink(missing_ok=True)
-    with (workdir / "spark-stderr.txt").open("w") as errors:
-        code = subprocess.run(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=errors).returncode
-    stderr = (workdir / "spark-stderr.txt").read_text()
+    output = workdir / "spark-scores"
+    options = ["--engine", "spark", "--spark-master", master]
+    run, stderr, _, _ = score_process(dump, output, model_uri, workdir, options)
     shutil.rmtree(output, ignore_errors=True)
-    if code not in (0, 1) or not summary.exists():
-        raise SystemExit(f"{' '.join(command)} failed with exit status {code}:\n{stderr[-2000:]}")
     marks = {
         ("start" if what.startswith("session") else "written"): float(at) for what, at in SPARK_LINE.findall(stderr)
     }
     if set(marks) != {"start", "written"}:
-        raise SystemExit(f"{' '.join(command)} did not log its session start and output:\n{stderr[-2000:]}")
-    run = json.loads(summary.read_text())["run"]
+        raise SystemExit(f"scoring.score --engine spark did not log its session start and output:\n{stderr[-2000:]}")
     return {"read": run["read"], "paragraphs": run["paragraphs"], "seconds": marks["written"] - marks["start"]}
+
+
+def hours_per_million(articles_per_second: float) -> float:
+    """Hours that 1,000,000 articles take at this rate."""
+    return 1_000_000 / max(articles_per_second, 1e-9) / 3600
 
 
 def spark_projection(one: dict, two: dict, cores: int) -> dict:
@@ -151,7 +149,7 @@ def spark_projection(one: dict, two: dict, cores: int) -> dict:
     rate1 = one["read"] / max(one["seconds"], 1e-9)
     rate2 = two["read"] / max(two["seconds"], 1e-9)
     efficiency = rate2 / max(rate1, 1e-9) / 2
-    hours = 1_000_000 / max(rate1 * cores * efficiency, 1e-9) / 3600
+    hours = hours_per_million(rate1 * cores * efficiency)
     return {"rate1": rate1, "rate2": rate2, "efficiency": efficiency, "hours": hours}
 
 
@@ -267,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(
                         f"| {version} | {label} | {runtime or 'as logged'} | {workers} | {result['read']:,} | {rate:,.1f} | "
                         f"{result['paragraphs'] / seconds:,.0f} | {speedup:.2f} | {over_torch} | {same if workers > 1 else ''} | {workers_mb} | "
-                        f"{total_mb:,.0f} | {f1:.4f} | {1_000_000 / max(rate, 1e-9) / 3600:,.1f} |",
+                        f"{total_mb:,.0f} | {f1:.4f} | {hours_per_million(rate):,.1f} |",
                         flush=True,
                     )
             if args.spark:
@@ -287,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"| {version} | {label} | {one['read']:,} | {one['paragraphs']:,} | {p['rate1']:,.1f} | {p['rate2']:,.1f} | "
                     f"{p['rate2'] / max(p['rate1'], 1e-9):.2f} | {p['efficiency']:.2f} | "
-                    f"{1_000_000 / max(p['rate2'], 1e-9) / 3600:,.1f} | {p['hours']:,.2f} |",
+                    f"{hours_per_million(p['rate2']):,.1f} | {p['hours']:,.2f} |",
                     flush=True,
                 )
     finally:
