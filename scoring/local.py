@@ -24,6 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from classifier.articles import MAX_TEXT_CHARS, Scorer, error_record, output_record
+from classifier.threads import machine_cores
 from scoring.outputs import PART_RECORDS, Prepared, output_for, prepare
 from scoring.progress import Reporter
 from scoring.readers import NO_LIMITS, Item, Limits, Source
@@ -50,14 +51,6 @@ def _chars(item: Item) -> int:
     if item.article is None:
         return 0
     return sum(len(v) for v in (item.article.get("text"), item.article.get("title")) if isinstance(v, str))
-
-
-def machine_cores() -> int:
-    """The cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def peak_rss_mb() -> float:

@@ -36,8 +36,9 @@ from pathlib import Path
 
 from classifier.articles import Scorer
 from classifier.store import DEFAULT_MODEL_URI
+from classifier.threads import machine_cores
 from scoring.checks import EARLY_STOP_RECORDS, check_first_records, first_line, model_choices, one_line_errors
-from scoring.local import machine_cores, run
+from scoring.local import run
 from scoring.outputs import prepare
 from scoring.readers import FORMATS, InputError, Limits, Source
 from scoring.records import RunError, Summary

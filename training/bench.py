@@ -44,8 +44,8 @@ import time
 from pathlib import Path
 
 from classifier.store import MODEL_NAME, REPO_ROOT, use_store
+from classifier.threads import machine_cores
 from data.corpora import DEFAULT_CORPORA as CORPORA
-from scoring.local import machine_cores
 
 ARTICLE_GLOBS = ("semeval2023_task3/data/*/*-articles-subtask-3/*.txt", "semeval2025_task10/*/*/raw-documents/*.txt")
 

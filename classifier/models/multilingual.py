@@ -14,7 +14,6 @@ else one binary regression per target. Text is cut at ``max_chars`` characters b
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,6 +29,7 @@ from classifier.models.targets import (
     predict_per_target,
     stance_pairs,
 )
+from classifier.threads import omp_threads
 
 _ENCODERS: dict[int, object] = {}
 
@@ -38,8 +38,8 @@ def encoder_threads(threads: int) -> int:
     """BLAS threads for the encoder: ``threads``, at most ``OMP_NUM_THREADS`` when that is set (a local
     engine worker gets the cores divided by the workers, a Spark executor task 1): more threads than
     cores between the processes slow every one of them down."""
-    given = os.environ.get("OMP_NUM_THREADS", "")
-    return max(1, min(threads, int(given))) if given.isdigit() and int(given) > 0 else threads
+    given = omp_threads()
+    return max(1, min(threads, given)) if given else threads
 
 
 def encoder(threads: int):

@@ -59,6 +59,7 @@ from sklearn.base import BaseEstimator
 
 from classifier.labels import LABELS
 from classifier.models.targets import as_target_matrix
+from classifier.threads import machine_cores, omp_threads
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +84,7 @@ def default_model_path() -> str:
 
 def machine_threads() -> int:
     """``OMP_NUM_THREADS`` when set (Spark sets 1 per worker), else the cores this process may use."""
-    if os.environ.get("OMP_NUM_THREADS", "").isdigit() and int(os.environ["OMP_NUM_THREADS"]) > 0:
-        return int(os.environ["OMP_NUM_THREADS"])
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+    return omp_threads() or machine_cores()
 
 
 def set_threads(threads: int) -> None:
