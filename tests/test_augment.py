@@ -41,3 +41,26 @@ def test_no_pairs_without_voiced_claims():
     train = _train()
     train = train[train["anti_foreign_rhetoric_stance"].ne("voiced") & train["conspiracy_framing_stance"].ne("voiced")]
     assert counterfactual_pairs(train).empty
+
+
+def test_headline_frames_only_for_headline_length_claims_and_report_what_the_claim_voices():
+    train = _train()
+    long_claim = train.iloc[1].copy()
+    long_claim["uid"], long_claim["text"] = "euvsdisinfo:c5:0", "Soros funds the protests " + "and much more " * 10
+    train = pd.concat([train, long_claim.to_frame().T], ignore_index=True)
+    pairs = counterfactual_pairs(train, per_claim=0, headlines=2, seed=3)
+    heads = pairs[pairs["uid"].str.contains(":cf-h")]
+    assert set(heads["uid"].str.rsplit(":", n=1).str[0]) == {"euvsdisinfo:c1:0", "euvsdisinfo:c2:0"}
+    assert len(heads) == 4 and len(pairs) == 4  # no reporting frame when per_claim=0
+    c1 = heads[heads["uid"].str.startswith("euvsdisinfo:c1:0")]
+    assert (c1["anti_foreign_rhetoric_stance"] == "reported").all() and (
+        c1["conspiracy_framing_stance"] == "none"
+    ).all()
+    assert all(not text.endswith(".") for text in heads["text"])
+
+
+def test_pairs_are_the_same_for_the_same_seed():
+    first = counterfactual_pairs(_train(), per_claim=1, seed=0, headlines=1)
+    again = counterfactual_pairs(_train(), per_claim=1, seed=0, headlines=1)
+    assert first["text"].tolist() == again["text"].tolist()
+    assert first["uid"].str.contains(":cf-h").sum() == 2 and first["uid"].str.contains(":cf-r").sum() == 2

@@ -4,7 +4,9 @@ Reported framing is rare in the corpora outside EUvsDisinfo's rebuttals, so a mo
 `reported` means "looks like a disproof". Pairs built from the training split's own read-voiced claims
 teach what makes the difference: the claim's words are the same in both rows (the claim itself is the
 voiced row); only attribution with distance ("state media claimed that ...", "a narrative for which no
-evidence was given") changes. Only train rows are used, so no dev or test text leaks into training; each
+evidence was given") changes. Claims of headline length are also set in headlines that name them as a
+claim, a story or a narrative ("Fact check: ..."), which report them too (models trained without them
+call such headlines voiced: ``python -m training.stance_probe``). Only train rows are used, so no dev or test text leaks into training; each
 pair stays in its claim's article group. ``data.counterfactual_weight`` sets the rows' sample weight.
 """
 
@@ -30,7 +32,22 @@ REPORTING_FRAMES = (
     'A headline on the state broadcaster\'s website, "{Claim}", revived a familiar narrative.',
     "Critics say the accusation that {claim} is being used to rally support at home; no proof was given.",
 )
+# Headlines that name a claim as a narrative, a claim or a theory report it (guidelines, rule 49); a
+# headline that only attributes ("claim, says X") voices it, so every frame here takes a distance.
+HEADLINE_FRAMES = (
+    'Kremlin media push "{claim}" claim',
+    'Fact check: "{Claim}" is false',
+    'Pro-government outlets recycle the "{claim}" story',
+    'How the "{claim}" narrative spread on Telegram',
+    'Officials dismiss "{claim}" theory',
+    "The conspiracy theory that {claim}, explained",
+    "Debunked: {claim}",
+    "Russian TV airs unfounded claim that {claim}",
+    'Disinformation watch: the "{claim}" myth returns',
+    "State broadcaster repeats baseless allegation that {claim}",
+)
 MAX_CLAIM_CHARS = 220
+MAX_HEADLINE_CLAIM_CHARS = 110
 _SENTENCE_END = re.compile(r"[.!?…]+$")
 
 
@@ -45,10 +62,21 @@ def _claim(text: str) -> str:
     return _SENTENCE_END.sub("", text.strip().strip('"“”')).strip()
 
 
-def counterfactual_pairs(train: pd.DataFrame, per_claim: int = 1, seed: int = 0) -> pd.DataFrame:
+def claim_fills(text: str) -> dict[str, str] | None:
+    """A claim's text to fill a frame with: ``{claim}`` mid-sentence, ``{Claim}`` at its start; None for
+    a claim too short to stand as one (under 20 characters once its end punctuation is stripped)."""
+    claim = _claim(text)
+    if len(claim) < 20:
+        return None
+    return {"claim": _lower_first(claim), "Claim": claim[0].upper() + claim[1:]}
+
+
+def counterfactual_pairs(train: pd.DataFrame, per_claim: int = 1, seed: int = 0, headlines: int = 0) -> pd.DataFrame:
     """Rows for each short, English, read-voiced claim of ``train``: ``per_claim`` reporting frames, in
-    which its voiced labels become reported. Labels the claim does not voice stay none. Returns rows
-    with the table's columns, origin ``counterfactual``."""
+    which its voiced labels become reported, and, for claims of headline length
+    (``MAX_HEADLINE_CLAIM_CHARS``), ``headlines`` headline frames that name the claim as a claim or a
+    narrative. Labels the claim does not voice stay none. Returns rows with the table's columns, origin
+    ``counterfactual``."""
     stance_columns = [f"{label}_stance" for label in LABELS]
     read = train[train["gold"] & train["lang"].eq("en")].dropna(subset=stance_columns)
     voiced = read[stance_columns].eq("voiced").any(axis=1) & ~read[stance_columns].eq("reported").any(axis=1)
@@ -56,20 +84,16 @@ def counterfactual_pairs(train: pd.DataFrame, per_claim: int = 1, seed: int = 0)
     rng = random.Random(seed)
     rows = []
     for row in claims.itertuples(index=False):
-        claim = _claim(row.text)
-        if len(claim) < 20:
+        fills = claim_fills(row.text)
+        if fills is None:
             continue
-        fills = {"claim": _lower_first(claim), "Claim": claim[0].upper() + claim[1:]}
         stances = {label: getattr(row, f"{label}_stance") for label in LABELS}
+        reported = {k: "reported" if v == "voiced" else "none" for k, v in stances.items()}
         for number, frame in enumerate(rng.sample(REPORTING_FRAMES, per_claim)):
-            rows.append(
-                _row(
-                    row,
-                    frame.format(**fills),
-                    {k: "reported" if v == "voiced" else "none" for k, v in stances.items()},
-                    f"r{number}",
-                )
-            )
+            rows.append(_row(row, frame.format(**fills), reported, f"r{number}"))
+        if headlines and len(fills["Claim"]) <= MAX_HEADLINE_CLAIM_CHARS:
+            for number, frame in enumerate(rng.sample(HEADLINE_FRAMES, headlines)):
+                rows.append(_row(row, frame.format(**fills), reported, f"h{number}"))
     return pd.DataFrame(rows, columns=train.columns) if rows else train.iloc[:0]
 
 

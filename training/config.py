@@ -38,7 +38,8 @@ class DataConfig:
     reported: bool = False  # also train the *_reported outputs
     labels: str = "read"  # "read": the paragraphs read against the guidelines; "mapped": the corpora's proxies
     counterfactual: int = 0  # reporting frames added per read-voiced training claim (training.augment); 0: none
-    counterfactual_weight: float = 0.3  # sample weight of those rows
+    counterfactual_headlines: int = 0  # headline frames added per headline-length read-voiced claim; 0: none
+    counterfactual_weight: float = 0.3  # sample weight of the counterfactual rows
     # a student (--teacher): on training rows with a read label, the target is this share of the label plus
     # the rest of the teacher's probability; 0: the teacher's probability alone (training.distil)
     read_label_mix: float = 0.0
@@ -89,9 +90,12 @@ def parse_config(raw: dict, where: str = "config") -> ExperimentConfig:
     _check_choice(config.data.labels, LABEL_SOURCES, f"{where}: data.labels")
     if not 0.0 <= config.data.read_label_mix <= 1.0:
         raise ConfigError(f"{where}: data.read_label_mix must be in [0, 1]")
-    if config.data.counterfactual < 0 or config.data.counterfactual_weight < 0:
-        raise ConfigError(f"{where}: data.counterfactual and data.counterfactual_weight must be >= 0")
-    if config.data.counterfactual and config.data.labels != "read":
+    data = config.data
+    if min(data.counterfactual, data.counterfactual_headlines, data.counterfactual_weight) < 0:
+        raise ConfigError(
+            f"{where}: data.counterfactual, data.counterfactual_headlines and data.counterfactual_weight must be >= 0"
+        )
+    if (data.counterfactual or data.counterfactual_headlines) and data.labels != "read":
         raise ConfigError(f"{where}: data.counterfactual needs data.labels: read (pairs are built from read claims)")
     try:
         defaults = model_defaults(config.model.kind)

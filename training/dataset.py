@@ -50,8 +50,10 @@ def load_splits(config: DataConfig) -> Splits:
     parts = {name: frame[frame["split"] == name].reset_index(drop=True) for name in ("train", "dev", "test")}
     for name in ("train", "dev"):
         parts[name] = training_rows(parts[name], config)
-    if config.counterfactual:
-        pairs = counterfactual_pairs(parts["train"], per_claim=config.counterfactual)
+    if config.counterfactual or config.counterfactual_headlines:
+        pairs = counterfactual_pairs(
+            parts["train"], per_claim=config.counterfactual, headlines=config.counterfactual_headlines
+        )
         parts["train"] = pd.concat([parts["train"], pairs], ignore_index=True)
     return Splits(**parts, path=path, table_hash=table_hash, columns=output_columns(config))
 
