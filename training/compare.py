@@ -173,6 +173,7 @@ def judgement_markdown(runs, versions: dict[str, list[str]], uri: str, when: str
         0,
     )
     hashes = sorted({r.data.tags.get("table_hash", "?") for r in runs})
+    by_source = source_markdown(runs, versions)
     lines = [
         f"Frozen read test split: {n:,} paragraphs ({negatives:,} topic-matched hard negatives), table "
         f"{', '.join(f'`{h}`' for h in hashes)}; store `{uri}`, written {when} by `python -m training.compare "
@@ -181,8 +182,55 @@ def judgement_markdown(runs, versions: dict[str, list[str]], uri: str, when: str
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
         *("| " + " | ".join(cells) + " |" for cells in rows),
+        *(["", by_source] if by_source else []),
     ]
     return "\n".join(lines)
+
+
+SOURCES = (
+    ("EUvsDisinfo", "euvsdisinfo"),
+    ("news (SemEval-2023)", "semeval2023"),
+    ("news (SemEval-2025)", "semeval2025"),
+    ("Telegram (PAN 2024)", "pan2024"),
+)
+
+
+def source_markdown(runs, versions: dict[str, list[str]]) -> str:
+    """Per source of the read test split, the F1 of each output at the run's threshold (voiced
+    conspiracy / anti-foreign, then reported), no interval: where a model's figures come from."""
+    present = [
+        (name, key) for name, key in SOURCES if any(f"gold/{key}/{LABELS[0]}/f1" in r.data.metrics for r in runs)
+    ]
+    if not present:
+        return ""
+
+    def f1(run, key: str) -> str:
+        value, positives = run.data.metrics.get(f"{key}/f1"), run.data.metrics.get(f"{key}/positives")
+        return "–" if value is None or not positives else f"{value:.2f}"
+
+    head = ["experiment", "version", *(f"{name}: voiced c / a, reported c / a" for name, _ in present)]
+    rows = []
+    for run in runs:
+        cells = [run.info.run_name, ", ".join(versions.get(run.info.run_id, [])) or "-"]
+        for _, source in present:
+            voiced = " / ".join(f1(run, f"gold/{source}/{label}") for label in LABELS)
+            reported = " / ".join(f1(run, f"gold/{source}/{label}_reported") for label in LABELS)
+            cells.append(f"{voiced}, {reported}")
+        rows.append(cells)
+    counts = []
+    for name, source in present:
+        metrics = next(r.data.metrics for r in runs if f"gold/{source}/{LABELS[0]}/n" in r.data.metrics)
+        counts.append(f"{name} {int(metrics[f'gold/{source}/{LABELS[0]}/n']):,}")
+    return "\n".join(
+        [
+            "By source (paragraphs: " + ", ".join(counts) + "): the F1 of each output at the model's threshold, "
+            "without intervals; – where the source holds no such paragraph.",
+            "",
+            "| " + " | ".join(head) + " |",
+            "|" + "---|" * len(head),
+            *("| " + " | ".join(cells) + " |" for cells in rows),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
