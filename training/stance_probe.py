@@ -125,9 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     uris = [f"models:/{tracking.REGISTERED_MODEL}/{v}" for v in args.versions] + list(args.model)
     uris = uris or [f"models:/{tracking.REGISTERED_MODEL}@champion"]
+    bare = texts[texts["set"].eq("bare")]
     print(
-        f"{texts['set'].eq('bare').sum():,} dev claims; each bare, in {len(HEADLINE_PROBES)} headline and "
-        f"{len(ATTRIBUTION_PROBES)} attribution frames. Share called voiced / reported, per label:"
+        f"{len(bare):,} dev claims ({', '.join(f'{int(bare[label].sum()):,} voicing {label}' for label in LABELS)}); "
+        f"each bare, in {len(HEADLINE_PROBES)} headline and {len(ATTRIBUTION_PROBES)} attribution frames. "
+        "Share called voiced / reported:"
     )
     results = {uri.removeprefix("models:/"): probe(Scorer.from_mlflow(uri), texts) for uri in uris}
     print(markdown(results))
