@@ -1,6 +1,6 @@
 """Compare the experiment runs in MLflow side by side: one column per run, one row per figure.
 
-    python -m training.compare [--metric f1] [--latest] [--runs NAME ...]
+    python -m training.compare [--metric f1] [--latest] [--runs NAME ...] [--versions N ...] [--readme]
 
 Rows: registered version and model kind, training time (``train_seconds``), scoring speed
 (``test/paragraphs_per_second``, measured inside the run while scoring the test split), macro-F1 and
@@ -140,7 +140,13 @@ README_COLUMNS = (
 )
 
 
-def judgement_markdown(runs, versions: dict[str, list[str]], uri: str, when: str) -> str:
+def judgement_markdown(
+    runs,
+    versions: dict[str, list[str]],
+    uri: str,
+    when: str,
+    command: str = "python -m training.compare --latest --readme",
+) -> str:
     """The judgement figures of ``runs`` (one row each) as the README's table, with where and when."""
     head = ["experiment", "version", "kind", *(name for name, _ in README_COLUMNS)]
     rows = []
@@ -176,8 +182,8 @@ def judgement_markdown(runs, versions: dict[str, list[str]], uri: str, when: str
     by_source = source_markdown(runs, versions)
     lines = [
         f"Frozen read test split: {n:,} paragraphs ({negatives:,} topic-matched hard negatives), table "
-        f"{', '.join(f'`{h}`' for h in hashes)}; store `{uri}`, written {when} by `python -m training.compare "
-        "--latest --readme`. Each figure: value [95% interval, article-grouped bootstrap].",
+        f"{', '.join(f'`{h}`' for h in hashes)}; store `{uri}`, written {when} by `{command}`. Each figure: "
+        "value [95% interval, article-grouped bootstrap].",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
@@ -244,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latest", action="store_true", help="only the latest finished run of each experiment")
     parser.add_argument("--runs", nargs="*", default=[], help="only these experiment (run) names")
     parser.add_argument(
+        "--versions", nargs="*", type=int, default=[], help="only the runs behind these registered versions"
+    )
+    parser.add_argument(
         "--readme",
         action="store_true",
         help="write the judgement figures of these runs into README.md (between the judgement markers)",
@@ -255,8 +264,13 @@ def main(argv: list[str] | None = None) -> int:
 
     client = MlflowClient()
     runs = finished_runs(client, args.runs, args.latest)
+    versions = versions_by_run(client)
+    if args.versions:
+        wanted = {f"v{number}" for number in args.versions}
+        runs = [r for r in runs if wanted & {v.split(" ")[0] for v in versions.get(r.info.run_id, [])}]
     if not runs:
-        print(f"No finished runs in {tracking.tracking_uri()}: train one with `make train EXP=...`.")
+        behind = f" behind versions {', '.join(map(str, args.versions))}" if args.versions else ""
+        print(f"No finished runs{behind} in {tracking.tracking_uri()}: train one with `make train EXP=...`.")
         return 1
     if args.readme:
         import datetime
@@ -265,14 +279,13 @@ def main(argv: list[str] | None = None) -> int:
         from data.build import replace_block
 
         readme = REPO_ROOT / "README.md"
-        body = judgement_markdown(
-            runs, versions_by_run(client), tracking.tracking_uri(), datetime.date.today().isoformat()
-        )
+        command = " ".join(["python -m training.compare", *(sys.argv[1:] if argv is None else argv)])
+        body = judgement_markdown(runs, versions, tracking.tracking_uri(), datetime.date.today().isoformat(), command)
         readme.write_text(replace_block(readme.read_text(), README_BLOCK, body))
         print(body)
         return 0
     print(f"Runs in {tracking.tracking_uri()} (experiment {tracking.EXPERIMENT!r}); thresholds tuned on dev per run.\n")
-    print(markdown(*table(runs, versions_by_run(client), args.metric)))
+    print(markdown(*table(runs, versions, args.metric)))
     return 0
 
 
