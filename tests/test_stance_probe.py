@@ -3,7 +3,15 @@ import pandas as pd
 from classifier.articles import Scorer
 from classifier.labels import LABELS
 from training.augment import HEADLINE_FRAMES, REPORTING_FRAMES
-from training.stance_probe import ATTRIBUTION_PROBES, HEADLINE_PROBES, main, probe, probe_claims, probe_texts
+from training.stance_probe import (
+    ATTRIBUTION_PROBES,
+    HEADLINE_PROBES,
+    SPEAKER_PROBES,
+    main,
+    probe,
+    probe_claims,
+    probe_texts,
+)
 
 COLUMNS = [*LABELS, *(f"{label}_reported" for label in LABELS)]
 
@@ -40,10 +48,10 @@ def test_probe_takes_short_english_read_claims_that_voice_and_report_nothing():
 
 def test_probe_counts_bare_claims_voiced_and_framed_ones_reported_per_label():
     texts = probe_texts(probe_claims(_dev()))
-    assert len(texts) == 2 * (1 + len(HEADLINE_PROBES) + len(ATTRIBUTION_PROBES))
+    assert len(texts) == 2 * (1 + len(SPEAKER_PROBES) + len(HEADLINE_PROBES) + len(ATTRIBUTION_PROBES))
     good = probe(_scorer(True), texts).set_index(["set", "label"])
     assert good.loc[("bare", "anti_foreign_rhetoric"), "n"] == 2 and good.loc[("bare", "conspiracy_framing"), "n"] == 1
-    assert (good.loc["bare", "voiced"] == 1.0).all()
+    assert (good.loc["bare", "voiced"] == 1.0).all() and (good.loc["speaker", "voiced"] == 1.0).all()
     assert (good.loc["headline", "reported"] == 1.0).all() and (good.loc["attribution", "reported"] == 1.0).all()
     blind = probe(_scorer(False), texts).set_index(["set", "label"])
     assert (blind["voiced"] == 1.0).all() and (blind["reported"] == 0.0).all()
@@ -54,7 +62,11 @@ def test_probe_frames_are_not_the_training_frames():
         return frame.replace("{Claim}", "{claim}").split("{claim}")
 
     training = {part.strip(' ".,:') for frame in (*REPORTING_FRAMES, *HEADLINE_FRAMES) for part in template(frame)}
-    probes = {part.strip(' ".,:') for frame in (*HEADLINE_PROBES, *ATTRIBUTION_PROBES) for part in template(frame)}
+    probes = {
+        part.strip(' ".,:')
+        for frame in (*SPEAKER_PROBES, *HEADLINE_PROBES, *ATTRIBUTION_PROBES)
+        for part in template(frame)
+    }
     assert not (training & probes) - {""}
 
 

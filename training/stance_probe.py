@@ -4,9 +4,10 @@
 
 The probe takes the read paragraphs of the dev split that voice a framing and report none, in English
 and of headline length (mostly EUvsDisinfo claim titles), and scores each three ways: as written
-(``bare``: it should stay ``voiced``), inside a headline that names it as a narrative, a myth or an
-allegation (``headline``), and inside a sentence that attributes it with distance (``attribution``);
-both should come out ``reported`` (guidelines, rules 4 and 49). Per label, it prints the share of each
+(``bare``: it should stay ``voiced``), in a headline that gives it to a speaker without distance
+(``speaker``: "claim, says X" voices it too), in a headline that names it as a narrative, a myth or an
+allegation (``headline``), and in a sentence that attributes it with distance (``attribution``); the
+last two should come out ``reported`` (guidelines, rules 4, 10 and 49). Per label, it prints the share of each
 set called voiced and called reported at the model's own thresholds.
 
 The frames are written for this project and share no template with the training frames of
@@ -38,7 +39,19 @@ ATTRIBUTION_PROBES = (
     "The ministry repeated the allegation that {claim}, without offering any evidence.",
     "The story that {claim} has circulated on pro-Kremlin channels for years and has been repeatedly debunked.",
 )
-SETS = {"bare": ("{Claim}",), "headline": HEADLINE_PROBES, "attribution": ATTRIBUTION_PROBES}
+# Headlines that attribute without distance voice the claim (rule 49: "claim, says X", "X: claim"): a
+# model that learnt "a quoted claim in a short line is reported" fails here.
+SPEAKER_PROBES = (
+    'Foreign minister: "{Claim}"',
+    '"{Claim}", says defence ministry spokesman',
+    "{Claim}, Kremlin aide says",
+)
+SETS = {
+    "bare": ("{Claim}",),
+    "speaker": SPEAKER_PROBES,
+    "headline": HEADLINE_PROBES,
+    "attribution": ATTRIBUTION_PROBES,
+}
 
 
 def probe_claims(dev: pd.DataFrame) -> pd.DataFrame:
@@ -128,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     bare = texts[texts["set"].eq("bare")]
     print(
         f"{len(bare):,} dev claims ({', '.join(f'{int(bare[label].sum()):,} voicing {label}' for label in LABELS)}); "
-        f"each bare, in {len(HEADLINE_PROBES)} headline and {len(ATTRIBUTION_PROBES)} attribution frames. "
+        f"each bare, in {len(SPEAKER_PROBES)} speaker, {len(HEADLINE_PROBES)} headline and "
+        f"{len(ATTRIBUTION_PROBES)} attribution frames. "
         "Share called voiced / reported:"
     )
     results = {uri.removeprefix("models:/"): probe(Scorer.from_mlflow(uri), texts) for uri in uris}
