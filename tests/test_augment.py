@@ -64,3 +64,27 @@ def test_pairs_are_the_same_for_the_same_seed():
     again = counterfactual_pairs(_train(), per_claim=1, seed=0, headlines=1)
     assert first["text"].tolist() == again["text"].tolist()
     assert first["uid"].str.contains(":cf-h").sum() == 2 and first["uid"].str.contains(":cf-r").sum() == 2
+
+
+def test_model_card_counts_the_counterfactual_rows_only_when_there_are_some():
+    from classifier.labels import LABELS
+    from training.config import load_config
+    from training.modelcard import model_card
+
+    def card(n):
+        counts = {"train": 120, "dev": 10, "test": 10, "counterfactual": n}
+        return model_card(
+            load_config("baseline"),
+            metrics={},
+            thresholds=dict.fromkeys(LABELS, 0.5),
+            columns=LABELS,
+            table_hash="x",
+            counts=counts,
+            sources=["euvsdisinfo"],
+            commit="c",
+            train_seconds=1.0,
+        )
+
+    assert "Counterfactual rows" not in card(0)
+    assert "Counterfactual rows (read-voiced claims in reporting frames and headlines" in card(20)
+    assert "20 of the train rows, weighted 0.1" in card(20)

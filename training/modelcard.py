@@ -51,13 +51,20 @@ def model_card(
     definitions = "\n".join(f"- `{label.name}`: {label.definition}" for label in LABEL_SPECS)
     threshold_lines = "\n".join(f"- `{column}`: {thresholds[column]:.4f}" for column in columns)
     gold = metric_table(metrics, "gold", columns)
+    counterfactual = counts.get("counterfactual", 0)
+    augmented = (
+        f"\n- Counterfactual rows (read-voiced claims in reporting frames and headlines, `training/augment.py`): "
+        f"{counterfactual:,} of the train rows, weighted {config.data.counterfactual_weight}"
+        if counterfactual
+        else ""
+    )
     return f"""# Model card: {config.name}
 
 {config.description}
 
 - Model kind: `{config.model.kind}`; parameters: `{config.model.params}`
 - Training table hash: `{table_hash}`; rows: train {counts["train"]:,}, dev {counts["dev"]:,}, test {counts["test"]:,}
-- Sources: {", ".join(sources)}; weak rows weighted {config.data.weak_weight}
+- Sources: {", ".join(sources)}; weak rows weighted {config.data.weak_weight}{augmented}
 - Git commit: `{commit}`; training time: {train_seconds:.0f} s
 
 ## What it outputs

@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             tracking.log_metrics({"test/paragraphs_per_second": metrics["test/paragraphs_per_second"]})
         sources = sorted(splits.test["source"].unique())
         counts = {"train": len(splits.train), "dev": len(splits.dev), "test": len(splits.test)}
+        counts["counterfactual"] = int(splits.train["origin"].eq("counterfactual").sum())
         card = model_card(
             config,
             metrics=metrics,
