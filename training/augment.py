@@ -62,6 +62,16 @@ def _claim(text: str) -> str:
     return _SENTENCE_END.sub("", text.strip().strip('"“”')).strip()
 
 
+def voiced_claims(frame: pd.DataFrame, max_chars: int) -> pd.DataFrame:
+    """The read English paragraphs of ``frame`` of at most ``max_chars`` characters that voice a framing
+    and report none: the claims the frames are built around."""
+    stance_columns = [f"{label}_stance" for label in LABELS]
+    read = frame[frame["gold"].astype(bool) & frame["lang"].eq("en")].dropna(subset=stance_columns)
+    stances = read[stance_columns]
+    voiced = stances.eq("voiced").any(axis=1) & ~stances.eq("reported").any(axis=1)
+    return read[voiced & read["text"].str.len().le(max_chars)]
+
+
 def claim_fills(text: str) -> dict[str, str] | None:
     """A claim's text to fill a frame with: ``{claim}`` mid-sentence, ``{Claim}`` at its start; None for
     a claim too short to stand as one (under 20 characters once its end punctuation is stripped)."""
@@ -77,10 +87,7 @@ def counterfactual_pairs(train: pd.DataFrame, per_claim: int = 1, seed: int = 0,
     (``MAX_HEADLINE_CLAIM_CHARS``), ``headlines`` headline frames that name the claim as a claim or a
     narrative. Labels the claim does not voice stay none. Returns rows with the table's columns, origin
     ``counterfactual``."""
-    stance_columns = [f"{label}_stance" for label in LABELS]
-    read = train[train["gold"] & train["lang"].eq("en")].dropna(subset=stance_columns)
-    voiced = read[stance_columns].eq("voiced").any(axis=1) & ~read[stance_columns].eq("reported").any(axis=1)
-    claims = read[voiced & read["text"].str.len().le(MAX_CLAIM_CHARS)]
+    claims = voiced_claims(train, MAX_CLAIM_CHARS)
     rng = random.Random(seed)
     rows = []
     for row in claims.itertuples(index=False):

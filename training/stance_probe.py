@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from classifier.labels import LABELS
-from classifier.stance import REPORTED, VOICED, paragraph_stances
-from training.augment import MAX_HEADLINE_CLAIM_CHARS, claim_fills
+from classifier.stance import REPORTED, VOICED
+from training.augment import MAX_HEADLINE_CLAIM_CHARS, claim_fills, voiced_claims
+from training.metrics import predicted_stances
 
 HEADLINE_PROBES = (
     'Propaganda outlets amplify "{claim}" narrative',
@@ -56,15 +57,7 @@ SETS = {
 
 def probe_claims(dev: pd.DataFrame) -> pd.DataFrame:
     """The read dev paragraphs the probe wraps: English, headline length, voicing a framing, reporting none."""
-    stances = dev[[f"{label}_stance" for label in LABELS]]
-    keep = (
-        dev["gold"].astype(bool)
-        & dev["lang"].eq("en")
-        & dev["text"].str.len().le(MAX_HEADLINE_CLAIM_CHARS)
-        & stances.eq("voiced").any(axis=1)
-        & ~stances.eq("reported").any(axis=1)
-    )
-    return dev[keep].reset_index(drop=True)
+    return voiced_claims(dev, MAX_HEADLINE_CLAIM_CHARS).reset_index(drop=True)
 
 
 def probe_texts(claims: pd.DataFrame) -> pd.DataFrame:
@@ -84,13 +77,13 @@ def probe(scorer, texts: pd.DataFrame) -> pd.DataFrame:
     """Per set and label, the share of the claims voicing that label that ``scorer`` calls voiced and
     reported (at its thresholds), and how many there are."""
     scores = scorer.predict_frame(texts[["text"]])[scorer.columns].to_numpy(dtype=float)
-    stances = [paragraph_stances(dict(zip(scorer.columns, row)), scorer.thresholds) for row in scores.tolist()]
+    stances = predicted_stances(scores, scorer.columns, scorer.thresholds)
     rows = []
     for name in SETS:
         in_set = texts["set"].eq(name).to_numpy()
         for label in LABELS:
             chosen = in_set & texts[label].to_numpy(dtype=bool)
-            called = np.array([s[label] for s, keep in zip(stances, chosen) if keep], dtype=object)
+            called = stances[label][chosen]
             rows.append(
                 {
                     "set": name,
@@ -120,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from classifier.articles import Scorer
-    from classifier.store import quiet_mlflow
+    from classifier.store import DEFAULT_MODEL_URI, quiet_mlflow
     from training import tracking
     from training.config import DataConfig
     from training.dataset import table_path
@@ -137,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         print("no read, voiced, headline-length English claim in the dev split: nothing to probe", file=sys.stderr)
         return 2
     uris = [f"models:/{tracking.REGISTERED_MODEL}/{v}" for v in args.versions] + list(args.model)
-    uris = uris or [f"models:/{tracking.REGISTERED_MODEL}@champion"]
+    uris = uris or [DEFAULT_MODEL_URI]
     bare = texts[texts["set"].eq("bare")]
     print(
         f"{len(bare):,} dev claims ({', '.join(f'{int(bare[label].sum()):,} voicing {label}' for label in LABELS)}); "
