@@ -161,3 +161,27 @@ def test_stance_metrics_and_promotion_on_the_sample_with_read_rows(tmp_path):
     assert candidate["intervals"]["reported_macro_f1"].value > champion["intervals"]["reported_macro_f1"].value
     won, reason = promote.decide(candidate, champion)
     assert not won and "within noise" in reason
+
+
+def test_promotion_prints_the_paired_hard_negative_difference():
+    from training.metrics import judgement
+    from training.promote import hard_negatives_compared
+
+    frame = _read_frame(600)
+    none = (frame["conspiracy_framing_stance"] == "none") & (frame["anti_foreign_rhetoric_stance"] == "none")
+    frame.loc[none, "text"] = "NATO ministers met in Brussels"  # on topic, read none: hard negatives
+    columns, probs = _probs(frame, 0.0, 0.0)
+    flagging = probs.copy()
+    flagging[none.to_numpy(), 0] = 0.9  # calls every hard negative voiced for conspiracy framing
+
+    def figures(p):
+        intervals, replicates = judgement(frame, p, columns, dict.fromkeys(columns, 0.5))
+        return {"intervals": intervals, "replicates": replicates}
+
+    line = hard_negatives_compared(figures(probs), figures(flagging))
+    assert line.startswith("; hard negatives called voiced 0.000 [0.000, 0.000] vs champion 1.000")
+    assert "difference -1.000 [-1.000, -1.000]" in line
+    unread = _read_frame(50)  # no paragraph on the framings' subjects: nothing to compare
+    columns, probs = _probs(unread, 0.0, 0.0)
+    intervals, replicates = judgement(unread, probs, columns, dict.fromkeys(columns, 0.5))
+    assert hard_negatives_compared({"intervals": intervals, "replicates": replicates}, None) == ""

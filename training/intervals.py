@@ -88,14 +88,19 @@ def difference_interval(first: tuple[float, np.ndarray], second: tuple[float, np
     return _interval(first[0] - second[0], first[1] - second[1])
 
 
-def rate_interval(flags, weights: np.ndarray, mask=None) -> Interval:
-    """A proportion (e.g. reported paragraphs called voiced) over the rows in ``mask``."""
+def rate_replicates(flags, weights: np.ndarray, mask=None) -> tuple[float, np.ndarray]:
+    """A proportion over the rows in ``mask`` and its value in every draw."""
     flags = np.asarray(flags, dtype=np.float64)
     mask = np.ones(len(flags), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     numerator, denominator = flags * mask, mask.astype(np.float64)
     point = float(numerator.sum() / denominator.sum()) if denominator.sum() else float("nan")
     top, bottom = weights @ numerator, weights @ denominator
-    return _interval(point, np.divide(top, bottom, out=np.zeros_like(top), where=bottom > 0))
+    return point, np.divide(top, bottom, out=np.zeros_like(top), where=bottom > 0)
+
+
+def rate_interval(flags, weights: np.ndarray, mask=None) -> Interval:
+    """A proportion (e.g. reported paragraphs called voiced) over the rows in ``mask``."""
+    return _interval(*rate_replicates(flags, weights, mask))
 
 
 def f1_difference(truth, first, second, weights: np.ndarray) -> Interval:

@@ -274,7 +274,7 @@ def judgement(
     negatives called ``voiced``; their means over the labels. Returns ``(intervals, replicates)``: the
     replicates of the two macro-F1s, for paired comparisons of models on the same rows and draws."""
     from classifier.labels import LABELS
-    from training.intervals import draws, f1_replicates, mean_interval, rate_interval
+    from training.intervals import draws, f1_replicates, mean_interval, rate_interval, rate_replicates
 
     weights = draws(frame["source"].astype(str) + ":" + frame["group"].astype(str), seed=seed)
     stances = predicted_stances(probs, columns, thresholds)
@@ -298,13 +298,14 @@ def judgement(
     out["voiced_macro_f1"] = mean_interval(voiced_parts)
     if reported_parts:
         out["reported_macro_f1"] = mean_interval(reported_parts)
-    if negatives.any():
-        out["hard_negative_fpr"] = rate_interval(any_voiced, weights, negatives)
-    out["hard_negatives"] = int(negatives.sum())
     replicates = {
         "voiced_macro_f1": _mean_replicates(voiced_parts),
         "reported_macro_f1": _mean_replicates(reported_parts),
+        "hard_negative_fpr": rate_replicates(any_voiced, weights, negatives) if negatives.any() else None,
     }
+    if negatives.any():
+        out["hard_negative_fpr"] = rate_interval(any_voiced, weights, negatives)
+    out["hard_negatives"] = int(negatives.sum())
     return out, replicates
 
 

@@ -92,6 +92,19 @@ def decide(candidate: dict, champion: dict | None) -> tuple[bool, str]:
     )
 
 
+def hard_negatives_compared(candidate: dict, champion: dict | None) -> str:
+    """The share of topic-matched hard negatives each calls voiced and the paired difference; not part of
+    the rule (a model that flags less is not better for that alone), printed so the trade is seen."""
+    ours = (candidate.get("replicates") or {}).get("hard_negative_fpr")
+    theirs = ((champion or {}).get("replicates") or {}).get("hard_negative_fpr")
+    if ours is None or theirs is None:
+        return ""
+    return (
+        f"; hard negatives called voiced {candidate['intervals']['hard_negative_fpr']} vs champion "
+        f"{champion['intervals']['hard_negative_fpr']}, difference {difference_interval(ours, theirs)}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", help="registered version to consider (default: the 'candidate' alias)")
@@ -129,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     candidate_scores = scores(f"models:/{name}/{candidate.version}", data)
     champion_scores = None if champion is None else scores(f"models:/{name}/{champion.version}", data)
     promote, reason = (True, "forced") if args.force else decide(candidate_scores, champion_scores)
+    reason += hard_negatives_compared(candidate_scores, champion_scores)
     against = "none" if champion is None else f"version {champion.version}"
     client.set_model_version_tag(
         name, candidate.version, "promotion", json.dumps({"promoted": promote, "against": against, "reason": reason})
