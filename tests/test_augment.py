@@ -88,3 +88,17 @@ def test_model_card_counts_the_counterfactual_rows_only_when_there_are_some():
     assert "Counterfactual rows" not in card(0)
     assert "Counterfactual rows (read-voiced claims in reporting frames and headlines" in card(20)
     assert "20 of the train rows, weighted 0.1" in card(20)
+
+
+def test_hard_negatives_are_weighted_only_among_read_paragraphs_and_never_in_counterfactual_rows():
+    from training.config import DataConfig
+    from training.dataset import weights
+
+    train = _train()
+    train.loc[2, "text"] = "NATO ministers met in Brussels to discuss the budget"  # on topic, read none
+    frame = pd.concat([train, counterfactual_pairs(train, per_claim=1)], ignore_index=True)
+    plain = weights(frame, DataConfig(counterfactual_weight=0.1))
+    weighted = weights(frame, DataConfig(counterfactual_weight=0.1, hard_negative_weight=3.0))
+    changed = set(frame.loc[weighted != plain, "uid"])
+    assert changed == {"euvsdisinfo:c3:0"} and weighted[2] == 3.0 * plain[2]
+    assert (weighted[frame["origin"] == "counterfactual"] == 0.1).all()

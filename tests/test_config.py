@@ -24,6 +24,8 @@ def test_every_experiment_file_loads():
         ({"name": "x", "calibration": "platt"}, "not one of"),
         ({"name": "x", "min_precision": 1.5}, "min_precision"),
         ({"name": "x", "data": {"read_label_mix": 1.5}}, "read_label_mix"),
+        ({"name": "x", "data": {"hard_negative_weight": -1.0}}, "hard_negative_weight must be >= 0"),
+        ({"name": "x", "data": {"labels": "mapped", "hard_negative_weight": 2.0}}, "hard_negative_weight needs"),
     ],
 )
 def test_bad_configs_are_rejected(raw, message):

@@ -40,6 +40,9 @@ class DataConfig:
     counterfactual: int = 0  # reporting frames added per read-voiced training claim (training.augment); 0: none
     counterfactual_headlines: int = 0  # headline frames added per headline-length read-voiced claim; 0: none
     counterfactual_weight: float = 0.3  # sample weight of the counterfactual rows
+    # sample weight of the read training paragraphs that are topic-matched hard negatives (they voice and
+    # report neither framing but share the framings' subjects: training.metrics.hard_negatives)
+    hard_negative_weight: float = 1.0
     # a student (--teacher): on training rows with a read label, the target is this share of the label plus
     # the rest of the teacher's probability; 0: the teacher's probability alone (training.distil)
     read_label_mix: float = 0.0
@@ -95,6 +98,10 @@ def parse_config(raw: dict, where: str = "config") -> ExperimentConfig:
         raise ConfigError(
             f"{where}: data.counterfactual, data.counterfactual_headlines and data.counterfactual_weight must be >= 0"
         )
+    if data.hard_negative_weight < 0:
+        raise ConfigError(f"{where}: data.hard_negative_weight must be >= 0")
+    if data.hard_negative_weight != 1.0 and data.labels != "read":
+        raise ConfigError(f"{where}: data.hard_negative_weight needs data.labels: read (hard negatives are read rows)")
     if (data.counterfactual or data.counterfactual_headlines) and data.labels != "read":
         raise ConfigError(f"{where}: data.counterfactual needs data.labels: read (pairs are built from read claims)")
     try:

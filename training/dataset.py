@@ -13,6 +13,7 @@ from classifier.labels import LABELS, REPORTED_COLUMNS
 from classifier.store import REPO_ROOT
 from training.augment import counterfactual_pairs
 from training.config import DataConfig
+from training.metrics import hard_negatives
 
 
 @dataclass
@@ -77,10 +78,16 @@ def targets(frame: pd.DataFrame, columns) -> np.ndarray:
 
 
 def weights(frame: pd.DataFrame, config: DataConfig) -> np.ndarray:
-    """Sample weights: ``weak_weight`` for weakly labelled rows, ``gold_weight`` for read rows,
-    ``counterfactual_weight`` for counterfactual pairs, else 1."""
+    """Sample weights: ``weak_weight`` for weakly labelled rows, ``gold_weight`` for read rows (times
+    ``hard_negative_weight`` for those that are topic-matched hard negatives), ``counterfactual_weight``
+    for counterfactual pairs, else 1."""
     weak = frame["weak"].to_numpy(dtype=bool)
     gold = frame["gold"].to_numpy(dtype=bool)
     counterfactual = frame["origin"].eq("counterfactual").to_numpy(dtype=bool)
     weight = np.where(gold, config.gold_weight, np.where(weak, config.weak_weight, 1.0))
+    if config.hard_negative_weight != 1.0:
+        read = gold & ~counterfactual
+        negatives = np.zeros(len(frame), dtype=bool)
+        negatives[read] = hard_negatives(frame[read])
+        weight = np.where(negatives, weight * config.hard_negative_weight, weight)
     return np.where(counterfactual, config.counterfactual_weight, weight)
