@@ -236,7 +236,14 @@ def _stance_cells(part: pd.DataFrame, stances=("voiced", "reported", "none"), co
 def gold_markdown(frame: pd.DataFrame, annotations_dir: Path = ANNOTATIONS_DIR) -> str:
     """Read paragraphs per source, language and stance; those kept in the table per split; the
     topic-matched hard negatives of the test split; and the agreement of the readings."""
-    from data.reading import REVIEW_DIR, SECOND_DIR, TOPIC, calibration_agreement, second_agreement
+    from data.reading import (
+        REVIEW_DIR,
+        SECOND_DIR,
+        TOPIC,
+        calibration_agreement,
+        hard_negative_crossover,
+        second_agreement,
+    )
 
     annotations = read_annotations(annotations_dir)
     stance_header = " | ".join(f"{label} {stance}" for label in LABELS for stance in ("voiced", "reported", "none"))
@@ -326,6 +333,15 @@ def gold_markdown(frame: pd.DataFrame, annotations_dir: Path = ANNOTATIONS_DIR) 
                 for label in LABELS
             )
             lines.append(f"| {values['group']} | {values['paragraphs']:,} | {cells} |")
+        crossover = hard_negative_crossover(folder, frame)
+        if crossover:
+            (first_n, first_v), (second_n, second_v) = crossover
+            lines += [
+                "",
+                f"Topic-matched hard negatives of one reading called voiced (either label) by the other: "
+                f"{first_v} of the first reading's {first_n} ({first_v / max(first_n, 1):.1%}) by the second, "
+                f"{second_v} of the second reading's {second_n} ({second_v / max(second_n, 1):.1%}) by the first.",
+            ]
     first, second_pass = (
         annotations_dir / "agreement" / "first_pass.csv",
         annotations_dir / "agreement" / "second_pass.csv",

@@ -28,6 +28,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from classifier.labels import LABELS, STANCES
@@ -594,6 +595,26 @@ def second_agreement(annotations_dir: Path, folder: Path) -> pd.DataFrame | None
     parts.append(agreement_table(first, second, ["source"]).iloc[1:])
     parts.append(agreement_table(first, second, ["lang"]).iloc[1:].assign(group=lambda f: "lang " + f["group"]))
     return pd.concat(parts, ignore_index=True)
+
+
+def hard_negative_crossover(folder: Path, table: pd.DataFrame) -> list[tuple[int, int]] | None:
+    """How often one reader calls voiced what the other read as a topic-matched hard negative (``none``
+    for both labels, on a ``TOPIC`` subject): for reading 1 against reading 2 and the reverse, the
+    number of one reading's hard negatives and how many of them the other reading calls voiced for
+    either label. The paragraphs' text comes from ``table`` (the built training table)."""
+    path, first_path = folder / "reading_2.csv", folder / "reading_1.csv"
+    if not path.exists() or not first_path.exists():
+        return None
+    key = ["source", "doc_id", "index"]
+    texts = table[key + ["text"]].astype({"doc_id": str, "index": int})
+    both = _read_file(first_path).merge(_read_file(path), on=key, suffixes=("_1", "_2")).merge(texts, on=key)
+    topic = both["text"].map(lambda text: bool(TOPIC.search(text))).to_numpy(dtype=bool)
+    out = []
+    for one, other in (("_1", "_2"), ("_2", "_1")):
+        negatives = topic & np.logical_and.reduce([both[label + one].eq("none").to_numpy() for label in LABELS])
+        voiced = np.logical_or.reduce([both[label + other].eq("voiced").to_numpy() for label in LABELS])
+        out.append((int(negatives.sum()), int((negatives & voiced).sum())))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -161,3 +161,25 @@ def test_the_review_of_the_test_split_reads_only_test_news_under_its_own_keys(tm
     assert reading.export_review(table, tmp_path, size=100, parts=1, splits=("test",), prefix="tst") == 1
     keys = [json.loads(line) for line in (tmp_path / "tst1" / "keys.jsonl").read_text().splitlines()]
     assert [(k["key"], k["uid"]) for k in keys] == [("tst1-0001", "semeval2023:n2:0")]
+
+
+def test_hard_negative_crossover_counts_each_readings_hard_negatives_the_other_calls_voiced(tmp_path):
+    table = pd.DataFrame(
+        {
+            "source": "s",
+            "doc_id": ["d1", "d1", "d2", "d3"],
+            "index": [0, 1, 0, 0],
+            "text": ["NATO ministers met in Brussels", "The tram opens", "Sanctions were extended", "The EU votes"],
+        }
+    )
+    header = "source,doc_id,index,text_hash,conspiracy_framing,anti_foreign_rhetoric,note\n"
+    (tmp_path / "reading_1.csv").write_text(
+        header + "s,d1,0,h,none,none,\ns,d1,1,h,none,none,\ns,d2,0,h,none,none,\ns,d3,0,h,none,voiced,\n"
+    )
+    (tmp_path / "reading_2.csv").write_text(
+        header + "s,d1,0,h,none,voiced,\ns,d1,1,h,voiced,none,\ns,d2,0,h,none,none,\ns,d3,0,h,none,none,\n"
+    )
+    # reading 1: hard negatives d1:0 and d2:0 (d1:1 is off topic), of which reading 2 voices d1:0;
+    # reading 2: hard negatives d2:0 and d3:0, of which reading 1 voices d3:0.
+    assert reading.hard_negative_crossover(tmp_path, table) == [(2, 1), (2, 1)]
+    assert reading.hard_negative_crossover(tmp_path / "missing", table) is None
