@@ -71,8 +71,8 @@ def test_model_card_counts_the_counterfactual_rows_only_when_there_are_some():
     from training.config import load_config
     from training.modelcard import model_card
 
-    def card(n):
-        counts = {"train": 120, "dev": 10, "test": 10, "counterfactual": n}
+    def card(n, negatives=0):
+        counts = {"train": 120, "dev": 10, "test": 10, "counterfactual": n, "hard_negatives": negatives}
         return model_card(
             load_config("baseline"),
             metrics={},
@@ -88,11 +88,13 @@ def test_model_card_counts_the_counterfactual_rows_only_when_there_are_some():
     assert "Counterfactual rows" not in card(0)
     assert "Counterfactual rows (read-voiced claims in reporting frames and headlines" in card(20)
     assert "20 of the train rows, weighted 0.1" in card(20)
+    assert "Topic-matched hard negatives (read" not in card(20)
+    assert "`training.metrics.hard_negatives`): 7 of the train rows, weighted 4" in card(20, negatives=7)
 
 
 def test_hard_negatives_are_weighted_only_among_read_paragraphs_and_never_in_counterfactual_rows():
     from training.config import DataConfig
-    from training.dataset import weights
+    from training.dataset import hard_negative_rows, weights
 
     train = _train()
     train.loc[2, "text"] = "NATO ministers met in Brussels to discuss the budget"  # on topic, read none
@@ -101,4 +103,5 @@ def test_hard_negatives_are_weighted_only_among_read_paragraphs_and_never_in_cou
     weighted = weights(frame, DataConfig(counterfactual_weight=0.1, hard_negative_weight=3.0))
     changed = set(frame.loc[weighted != plain, "uid"])
     assert changed == {"euvsdisinfo:c3:0"} and weighted[2] == 3.0 * plain[2]
+    assert set(frame.loc[hard_negative_rows(frame), "uid"]) == changed
     assert (weighted[frame["origin"] == "counterfactual"] == 0.1).all()

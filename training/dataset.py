@@ -86,8 +86,13 @@ def weights(frame: pd.DataFrame, config: DataConfig) -> np.ndarray:
     counterfactual = frame["origin"].eq("counterfactual").to_numpy(dtype=bool)
     weight = np.where(gold, config.gold_weight, np.where(weak, config.weak_weight, 1.0))
     if config.hard_negative_weight != 1.0:
-        read = gold & ~counterfactual
-        negatives = np.zeros(len(frame), dtype=bool)
-        negatives[read] = hard_negatives(frame[read])
-        weight = np.where(negatives, weight * config.hard_negative_weight, weight)
+        weight = np.where(hard_negative_rows(frame), weight * config.hard_negative_weight, weight)
     return np.where(counterfactual, config.counterfactual_weight, weight)
+
+
+def hard_negative_rows(frame: pd.DataFrame) -> np.ndarray:
+    """The read rows of ``frame`` (not counterfactual ones) that are topic-matched hard negatives."""
+    read = frame["gold"].to_numpy(dtype=bool) & ~frame["origin"].eq("counterfactual").to_numpy(dtype=bool)
+    out = np.zeros(len(frame), dtype=bool)
+    out[read] = hard_negatives(frame[read])
+    return out

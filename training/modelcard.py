@@ -58,6 +58,12 @@ def model_card(
         if counterfactual
         else ""
     )
+    if counts.get("hard_negatives"):
+        augmented += (
+            f"\n- Topic-matched hard negatives (read paragraphs voicing and reporting neither framing on the "
+            f"framings' subjects, `training.metrics.hard_negatives`): {counts['hard_negatives']:,} of the train "
+            f"rows, weighted {config.data.hard_negative_weight}"
+        )
     return f"""# Model card: {config.name}
 
 {config.description}

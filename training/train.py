@@ -23,7 +23,7 @@ from classifier.pyfunc import META_ARTIFACT, MODEL_ARTIFACT, score_frame
 from classifier.store import REPO_ROOT, quiet_mlflow
 from training import progress, tracking
 from training.config import ConfigError, ExperimentConfig, flat_params, load_config
-from training.dataset import Splits, load_splits, targets, weights
+from training.dataset import Splits, hard_negative_rows, load_splits, targets, weights
 from training.distil import ROLE, mix_read_labels, pinned_teacher_uri, teacher_targets
 from training.languages import language_support
 from training.members import load_members
@@ -213,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         sources = sorted(splits.test["source"].unique())
         counts = {"train": len(splits.train), "dev": len(splits.dev), "test": len(splits.test)}
         counts["counterfactual"] = int(splits.train["origin"].eq("counterfactual").sum())
+        if config.data.hard_negative_weight != 1.0:
+            counts["hard_negatives"] = int(hard_negative_rows(splits.train).sum())
         card = model_card(
             config,
             metrics=metrics,
