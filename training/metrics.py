@@ -272,7 +272,8 @@ def judgement(
     95% interval (``training.intervals``): per label the F1 of the ``voiced`` and ``reported`` stances,
     the share of read-``reported`` paragraphs called ``voiced``, and the share of topic-matched hard
     negatives called ``voiced``; their means over the labels. Returns ``(intervals, replicates)``: the
-    replicates of the two macro-F1s, for paired comparisons of models on the same rows and draws."""
+    replicates of the two macro-F1s and of the hard-negative rate, for paired comparisons of models on
+    the same rows and draws."""
     from classifier.labels import LABELS
     from training.intervals import draws, f1_replicates, mean_interval, rate_interval, rate_replicates
 

@@ -10,7 +10,9 @@ gain is too small to be worth a change of champion), it wins only if its reporte
 the same way and its voiced macro-F1 is not lower beyond noise. Otherwise the champion stays. Without read test paragraphs, the candidate wins when its
 macro-F1 on the test split is higher. With no champion, the candidate becomes champion. A dump-scorer
 student (tag ``role=dump-scorer``) is not compared: it is scored as its own version. The decision,
-the figures and their intervals are printed either way, and stored as a tag on the candidate.
+the figures and their intervals are printed either way, and stored as a tag on the candidate, with
+the share of topic-matched hard negatives each version calls voiced and their paired difference (not
+part of the rule).
 """
 
 from __future__ import annotations
