@@ -239,10 +239,10 @@ def gold_markdown(frame: pd.DataFrame, annotations_dir: Path = ANNOTATIONS_DIR) 
     from data.reading import (
         REVIEW_DIR,
         SECOND_DIR,
-        TOPIC,
         calibration_agreement,
         hard_negative_crossover,
         second_agreement,
+        topic_hard_negatives,
     )
 
     annotations = read_annotations(annotations_dir)
@@ -281,13 +281,11 @@ def gold_markdown(frame: pd.DataFrame, annotations_dir: Path = ANNOTATIONS_DIR) 
         lines.append(f"| {split} | {len(part):,} | {part['group'].nunique():,} | {cells} |")
     test = gold[gold["split"] == "test"]
     if len(test):
-        negatives = test[
-            (test[stance_columns] == "none").all(axis=1) & test["text"].map(lambda t: bool(TOPIC.search(t)))
-        ]
+        negatives = int(topic_hard_negatives([test[column] for column in stance_columns], test["text"]).sum())
         lines += [
             "",
             f"Topic-matched hard negatives in the test split (read `none` for both labels, about migration, NATO, the "
-            f"EU, sanctions, foreign interference, elections, vaccines, ...: `data.reading.TOPIC`): {len(negatives):,}.",
+            f"EU, sanctions, foreign interference, elections, vaccines, ...: `data.reading.TOPIC`): {negatives:,}.",
         ]
     calibration = calibration_agreement(annotations_dir / "calibration")
     if calibration is not None:

@@ -55,6 +55,13 @@ TOPIC = re.compile(
 )
 
 
+def topic_hard_negatives(stances, texts) -> np.ndarray:
+    """Topic-matched hard negatives: per row, ``none`` in every one of ``stances`` (one sequence of
+    stances per label) and a ``TOPIC`` subject in ``texts``."""
+    none = np.logical_and.reduce([np.asarray(stance, dtype=object) == "none" for stance in stances])
+    return none & np.array([bool(TOPIC.search(text)) for text in texts], dtype=bool)
+
+
 def uid_of(source: str, doc_id: str, index: int) -> str:
     return f"{source}:{doc_id}:{index}"
 
@@ -608,10 +615,9 @@ def hard_negative_crossover(folder: Path, table: pd.DataFrame) -> list[tuple[int
     key = ["source", "doc_id", "index"]
     texts = table[key + ["text"]].astype({"doc_id": str, "index": int})
     both = _read_file(first_path).merge(_read_file(path), on=key, suffixes=("_1", "_2")).merge(texts, on=key)
-    topic = both["text"].map(lambda text: bool(TOPIC.search(text))).to_numpy(dtype=bool)
     out = []
     for one, other in (("_1", "_2"), ("_2", "_1")):
-        negatives = topic & np.logical_and.reduce([both[label + one].eq("none").to_numpy() for label in LABELS])
+        negatives = topic_hard_negatives([both[label + one] for label in LABELS], both["text"])
         voiced = np.logical_or.reduce([both[label + other].eq("voiced").to_numpy() for label in LABELS])
         out.append((int(negatives.sum()), int((negatives & voiced).sum())))
     return out

@@ -257,12 +257,9 @@ def hard_negatives(frame: pd.DataFrame) -> np.ndarray:
     the subjects the framings feed on (migration, NATO, the EU, sanctions, foreign interference,
     elections, vaccines, ...; ``data.reading.TOPIC``, a rule that names the stratum, not a label)."""
     from classifier.labels import LABELS
-    from data.reading import TOPIC
+    from data.reading import topic_hard_negatives
 
-    none = np.ones(len(frame), dtype=bool)
-    for label in LABELS:
-        none &= frame[f"{label}_stance"].to_numpy() == "none"
-    return none & frame["text"].map(lambda text: bool(TOPIC.search(text))).to_numpy(dtype=bool)
+    return topic_hard_negatives([frame[f"{label}_stance"] for label in LABELS], frame["text"])
 
 
 def judgement(
