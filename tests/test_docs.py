@@ -85,3 +85,25 @@ def test_gold_joins_every_annotation_by_id_and_hash():
     for label in ("conspiracy_framing", "anti_foreign_rhetoric"):
         assert (annotations[label] == "voiced").sum() >= 150
         assert (annotations[label] == "reported").sum() >= 100
+
+
+@pytest.mark.skipif(not (REPO_ROOT / ".venv" / ".installed").exists(), reason="needs the set-up .venv")
+def test_make_all_trains_each_experiment_then_offers_it_to_promote():
+    """`make -n all` (nothing run): the experiments of ALL_EXPS in order, each followed by promote, the
+    examples last; and each is an experiment of experiments/."""
+    default = re.search(r"^ALL_EXPS \?= (.*)$", MAKEFILE, re.MULTILINE).group(1).split()
+    assert default[0] == "baseline" and "ensemble" in default
+    for name in default:
+        assert (REPO_ROOT / "experiments" / f"{name}.yaml").exists(), name
+    for exps in (default, ["baseline"]):
+        out = subprocess.run(
+            ["make", "-n", "--no-print-directory", "all", f"ALL_EXPS={' '.join(exps)}"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        steps = re.findall(r"-m (training\.train --exp \S+|training\.promote|scoring\.predict)", out)
+        expected = [step for name in exps for step in (f"training.train --exp {name}", "training.promote")]
+        assert steps == [*expected, "scoring.predict"], out
