@@ -1,9 +1,10 @@
 """The README's shell commands, run as a user runs them after `make all`, each checked for its exit status
 and for what it says it makes.
 
-`make all` is done by the fixture, step by step, on what a fresh clone has: the project's own sample table
-(`make data SAMPLE=1`: the corpora are not distributed), the `baseline` experiment of experiments/ as it
-is, trained on it, registered and promoted (`make train`, `make promote`) into a temporary store. The
+`make all` is done by the fixture, its first steps (`make all ALL_EXPS=baseline`), on what a fresh clone
+has: the project's own sample table (`make data SAMPLE=1`: the corpora are not distributed), the
+`baseline` experiment of experiments/ as it is, trained on it, registered and promoted (`make train`,
+`make promote`) into a temporary store; the order of the steps is tests/test_docs.py's. The
 commands then run in a temporary directory, so their relative paths are its own: `python` is the
 interpreter running these tests, `make` reads the repository's Makefile (`-f`, with `-o .venv/.installed`:
 the environment is not rebuilt) and MLFLOW_TRACKING_URI points at the temporary store. Nothing is
@@ -63,7 +64,7 @@ TRAINING = (
 )
 YARN = "the YARN example: needs a Hadoop cluster, and venv-pack downloads from PyPI"
 SKIPPED = {  # command prefix: why it is not run here
-    "make all": "the fixture runs its steps (the environment aside) on the sample table: a fresh clone has no corpora",
+    "make all": "the fixture runs its first steps (the environment aside) on the sample table: a fresh clone has no corpora",
     "make test": "runs this suite",
     "make train EXP=": TRAINING,
     "python -m venv env ": YARN,
