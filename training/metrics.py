@@ -301,8 +301,8 @@ def judgement(
         "reported_macro_f1": _mean_replicates(reported_parts),
         "hard_negative_fpr": rate_replicates(any_voiced, weights, negatives) if negatives.any() else None,
     }
-    if negatives.any():
-        out["hard_negative_fpr"] = rate_interval(any_voiced, weights, negatives)
+    if replicates["hard_negative_fpr"] is not None:
+        out["hard_negative_fpr"] = mean_interval([replicates["hard_negative_fpr"]])
     out["hard_negatives"] = int(negatives.sum())
     return out, replicates
 
