@@ -34,22 +34,20 @@ import pandas as pd
 
 from classifier.labels import LABELS
 from data.corpora import corpora_root
+from data.sources import require
+from data.sources.euvsdisinfo import NAME as EUVSDISINFO
 from training.config import load_config
 from training.dataset import Splits, load_splits
 from training.intervals import difference_interval
 from training.metrics import judgement
 from training.train import fit, thresholds_on_dev
 
-EUVSDISINFO = "euvsdisinfo"
-CLAIMS_FILE = Path("euvsdisinfo") / "claim_titles.csv"
 MIN_REPORTED = 20  # fewer read-reported paragraphs than this in the judged rows: no reported figure
 
 
 def case_years(corpora: Path) -> dict[str, int]:
     """Case URL (the table's ``doc_id`` of an EUvsDisinfo paragraph) -> the year of the case."""
-    path = Path(corpora) / CLAIMS_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: the dates of the EUvsDisinfo cases come from it")
+    path = require(Path(corpora) / EUVSDISINFO / "claim_titles.csv", "EUvsDisinfo claim_titles.csv (the cases' dates)")
     claims = pd.read_csv(path, usecols=["date", "id"])
     years = pd.to_datetime(claims["date"], errors="coerce").dt.year
     known = years.notna()
@@ -105,13 +103,14 @@ def main(argv: list[str] | None = None) -> int:
         splits, dev=splits.dev[~later_rows(splits.dev, years, args.since)].reset_index(drop=True)
     )
     later = later_rows(splits.train, years, args.since)
+    n_later, held_out_name = int(later.sum()), f"before {args.since}"
     print(
         f"{args.exp}: judged on {len(test):,} EUvsDisinfo test paragraphs of cases dated {args.since} or "
-        f"later; {int(later.sum()):,} training rows are of those cases"
+        f"later; {n_later:,} training rows are of those cases"
     )
-    variants = {"every year": np.zeros(len(splits.train), dtype=bool), f"before {args.since}": later}
+    variants = {"every year": np.zeros(len(splits.train), dtype=bool), held_out_name: later}
     for seed in range(args.draws):
-        variants[f"random {int(later.sum()):,} ({seed + 1})"] = random_rows(splits.train, later, int(later.sum()), seed)
+        variants[f"random {n_later:,} ({seed + 1})"] = random_rows(splits.train, later, n_later, seed)
     reported = sum(int(test[f"{label}_stance"].eq("reported").sum()) for label in LABELS)
     figures = ["voiced_macro_f1", *(f"{label}/voiced_f1" for label in LABELS)]
     paired = ["voiced_macro_f1"]
@@ -126,14 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = replicates
         shown = ", ".join(f"{figure} {intervals[figure]}" for figure in figures if figure in intervals)
         print(f"  {name:<22} {rows:>7,} training rows: {shown}", flush=True)
-    held_out = results[f"before {args.since}"]
+    held_out = results[held_out_name]
     for name, replicates in results.items():
-        if name == f"before {args.since}":
+        if name == held_out_name:
             continue
         differences = ", ".join(
             f"{figure} {difference_interval(held_out[figure], replicates[figure])}" for figure in paired
         )
-        print(f"  before {args.since} minus {name}: {differences}")
+        print(f"  {held_out_name} minus {name}: {differences}")
     return 0
 
 
